@@ -18,6 +18,12 @@ export interface LayerQuantPlan {
   activationBits: BitWidth;  // bits of this layer's input activation; 32 = full precision
   activationSet: ActivationSet;
   keepFullPrecision: boolean;
+  /**
+   * What the point quantizes (added by runtime/quant/plan.ts): 'linear' = binarized weight + quantized input,
+   * 'activation' = an activation only (projected Q/K/V, attention probabilities; weightBits is 32 there),
+   * 'embedding' = the word-embedding table only (activationBits is 32 there).
+   */
+  kind?: 'linear' | 'activation' | 'embedding';
 }
 
 /** Quantization of the whole model in one stage; `layers` lists every quantizable point. */
@@ -39,6 +45,11 @@ export interface ParamSpec {
   group: ParamGroup;
   offset: number;            // into the flat parameter buffer, in floats
   size: number;
+  /**
+   * true: kept as a parameter (saved, copied between stages) but never trained: the model adds no gradient to it and
+   * the optimiser must skip it. Used for the scales `a` of non-elastic activation quantizers (elastic: false, §6).
+   */
+  frozen?: boolean;
 }
 
 /** One training/eval batch, already tokenized and padded to T. */

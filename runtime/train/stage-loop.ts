@@ -69,7 +69,7 @@ export interface StageContext {
 }
 
 export async function runStage(job: StageJob, ctx: StageContext): Promise<StageSummary> {
-  const { student, teacher } = job;
+  const { student } = job;
   const started = Date.now();
   const stepsPerEpoch = Math.ceil(job.train.size / job.batchSize);
   const plannedSteps = stepsPerEpoch * job.epochs;
