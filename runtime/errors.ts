@@ -6,6 +6,16 @@
  * Codes are stable strings, never reused:
  *   BK1xxx YAML syntax      BK2xxx recipe schema     BK3xxx stage graph     BK4xxx layers / overrides
  *   BK5xxx files and data   BK6xxx checkpoints       BK7xxx kernels / shapes BK9xxx CLI usage
+ * Where each range is allocated (one table per place, so a code is defined once):
+ *   BK1001-BK5003  recipe diagnostics        runtime/recipe/diagnostics.ts (DIAGNOSTIC_REGISTRY)
+ *   BK41xx         quantization plan         runtime/quant/plan.ts
+ *   BK51xx         tokenizer, GLUE data      runtime/data/codes.ts
+ *   BK60xx         safetensors               runtime/io/safetensors.ts (SAFETENSORS_ERRORS)
+ *   BK61xx         bitkit checkpoints        runtime/train/checkpoint.ts
+ *   BK7001-BK7003  kernel arguments, kernel selection   runtime/kernels/check.ts, select.ts
+ *   BK71xx         model shapes and state    runtime/model/
+ *   BK31xx         stage order at run time   runtime/train/distill.ts
+ *   BK9xxx         CLI usage and run folders runtime/cli/, runtime/train/distill.ts
  */
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;

@@ -82,7 +82,8 @@ export interface Kernels {
   // ---------------------------------------------------------------- bit packing and binary GEMMs
   /**
    * Pack R rows of K values into bits: bit = 1 where x[r,k] + shift[k] >= threshold (shift may be null).
-   * Signed set: threshold 0. Unsigned {0,1} set from an elastic quantizer: threshold a/2 (round(x/a) >= 1).
+   * Signed set: threshold 0. Unsigned {0,1} set from an elastic quantizer: round-half-even(u/a) >= 1 means u > a/2
+   * strictly, so pass the next float32 above a/2 as the threshold to agree with actQuantForward at the tie.
    * out: Uint32Array of packedLength(R, K).
    */
   packBits(out: Uint32Array, x: Float32Array, shift: Float32Array | null, threshold: number, R: number, K: number): void;

@@ -22,6 +22,6 @@ export function selectKernels(choice: KernelsChoice): KernelSelection {
       return { kernels: referenceKernels, reason: 'auto: the native and WASM kernel sets are not part of this build, using the TypeScript reference' };
     case 'native':
     case 'wasm':
-      throw new BitkitError('BK7002', `the ${choice} kernel set is not part of this build`, { hint: 'use --kernels reference (or auto)' });
+      throw new BitkitError('BK7003', `the ${choice} kernel set is not part of this build`, { hint: 'use --kernels reference (or auto)' });
   }
 }

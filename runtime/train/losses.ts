@@ -73,3 +73,31 @@ function softmaxRow(p: Float64Array, x: Float32Array, o: number, n: number, T: n
   for (let c = 0; c < n; c++) p[c] = p[c]! / sum;
   return max + Math.log(sum);
 }
+
+/**
+ * MSE between attention scores [B,NH,T,T] over the real (unpadded) keys only: padded keys carry the mask bias
+ * (-10000), whose float32 rounding (about 1e-3) would otherwise dominate the loss. Mean over the counted entries.
+ * attentionMask[B,T]: 1 = token, 0 = padding.
+ */
+export function attentionScoreMse(dS: Float32Array, s: Float32Array, t: Float32Array, attentionMask: Int32Array, B: number, NH: number, T: number, weight: number): number {
+  let count = 0;
+  for (let b = 0; b < B; b++) for (let j = 0; j < T; j++) if (attentionMask[b * T + j]) count++;
+  count *= NH * T;
+  if (count === 0) return 0;
+  let sum = 0;
+  const g = (2 * weight) / count;
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < NH; h++) {
+      for (let i = 0; i < T; i++) {
+        const row = ((b * NH + h) * T + i) * T;
+        for (let j = 0; j < T; j++) {
+          if (!attentionMask[b * T + j]) continue;
+          const d = s[row + j]! - t[row + j]!;
+          sum += d * d;
+          dS[row + j] += g * d;
+        }
+      }
+    }
+  }
+  return (weight * sum) / count;
+}

@@ -15,7 +15,7 @@ import { Rng } from '../util/rng.js';
 import { type CheckpointMeta, loadCheckpoint, type ResumeState, saveCheckpoint } from './checkpoint.js';
 import { evaluate } from './evaluate.js';
 import type { EventSink, StageSummary } from './events.js';
-import { crossEntropy, meanSquaredError, softCrossEntropy } from './losses.js';
+import { attentionScoreMse, crossEntropy, meanSquaredError, softCrossEntropy } from './losses.js';
 import { AdamW } from './optimizer.js';
 import { learningRateAt } from './schedule.js';
 
@@ -252,8 +252,8 @@ function trainStep(job: StageJob, batch: Batch, grads: GradientBuffers, dropoutR
   }
   if (w.attention > 0) {
     for (let i = 0; i < s.attentionScores.length; i++) {
-      const a = s.attentionScores[i]!;
-      loss += meanSquaredError(grads.dAttention[i]!, a, t.attentionScores[i]!, a.length, w.attention);
+      const NH = job.student.config.heads;
+      loss += attentionScoreMse(grads.dAttention[i]!, s.attentionScores[i]!, t.attentionScores[i]!, batch.attentionMask, B, NH, batch.T, w.attention);
     }
   }
   return loss;

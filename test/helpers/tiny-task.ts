@@ -33,11 +33,13 @@ export interface TinyRun {
 }
 
 /** Writes train.tsv, dev.tsv and tiny.bitkit.yaml (teacher from scratch -> w1a2 -> w1a1) into a new temp folder. */
-export function writeTinyRun(options: { epochs?: number; extraYaml?: string } = {}): TinyRun {
+export function writeTinyRun(options: { epochs?: number; teacherLr?: number; studentLr?: number; extraYaml?: string } = {}): TinyRun {
   const dir = mkdtempSync(join(tmpdir(), 'bitkit-tiny-'));
   writeFileSync(join(dir, 'train.tsv'), tinySentences(48, 1));
   writeFileSync(join(dir, 'dev.tsv'), tinySentences(16, 2));
   const epochs = options.epochs ?? 2;
+  const teacherLr = options.teacherLr ?? 0.002;
+  const studentLr = options.studentLr ?? 0.001;
   const recipe = join(dir, 'tiny.bitkit.yaml');
   writeFileSync(
     recipe,
@@ -50,20 +52,20 @@ data:
   maxLength: 16
 teacher:
   architecture: { layers: 1, hidden: 16, heads: 2, intermediate: 32, maxPositions: 32 }
-  train: { epochs: ${epochs}, batchSize: 8, lr: 0.002, seed: 7 }
+  train: { epochs: ${epochs}, batchSize: 8, lr: ${teacherLr}, seed: 7 }
 stages:
   - name: w1a2
     teacher: teacher
     bits: W1A2
     epochs: ${epochs}
     batchSize: 8
-    lr: 0.001
+    lr: ${studentLr}
   - name: w1a1
     teacher: w1a2
     bits: W1A1
     epochs: ${epochs}
     batchSize: 8
-    lr: 0.001
+    lr: ${studentLr}
 kernels: reference
 output: run
 ${options.extraYaml ?? ''}`,

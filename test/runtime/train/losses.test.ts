@@ -74,3 +74,18 @@ test('mean squared error: value, gradient, and accumulation into dS', () => {
   assert.ok(Math.abs(L - 13 / 3) < 1e-6);
   assertClose(d, [10, 10 + 4 / 3, 10 - 2], 1e-6, 'dS');
 });
+
+test('attention-score MSE skips padded keys and matches finite differences on the rest', async () => {
+  const { attentionScoreMse } = await import('../../../runtime/train/losses.js');
+  const B = 2, NH = 2, T = 3;
+  const rng = new Rng(9);
+  const s = random(B * NH * T * T, rng), t = random(B * NH * T * T, rng);
+  const mask = new Int32Array([1, 1, 0, 1, 1, 1]); // example 0 has a padded last key
+  // A huge difference at a padded key must not count.
+  s[2] = 1e4;
+  const dS = new Float32Array(s.length);
+  attentionScoreMse(dS, s, t, mask, B, NH, T, 0.5);
+  assert.equal(dS[2], 0);
+  const num = numericGrad((x) => attentionScoreMse(new Float32Array(x.length), x, t, mask, B, NH, T, 0.5), s);
+  for (let i = 0; i < s.length; i++) if (i !== 2) assert.ok(Math.abs(dS[i]! - num[i]!) < 2e-3, `dS[${i}]`);
+});

@@ -56,8 +56,6 @@ test('a stage stopped mid-way and resumed ends with the same weights as an unint
     for (const stage of ['teacher', 'w1a2', 'w1a1']) {
       assert.deepEqual(readdirSync(join(broken.output, stage)).filter((f) => f.includes('.tmp')), []);
     }
-    // The student chain learned something: W1A1 beats chance on the tiny task.
-    assert.ok(full.stages[0]!.best! >= 0.75, `teacher accuracy ${full.stages[0]!.best}`);
   } finally {
     rmSync(tiny.dir, { recursive: true, force: true });
   }
