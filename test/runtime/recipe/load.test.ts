@@ -1,7 +1,7 @@
 // loadRecipe: file checks (BK5xxx) at the place of the path, BitkitError with place and hint, warnings callback,
 // and the shipped example recipes.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -78,14 +78,17 @@ test('loadRecipe reports a schema error at its place and passes warnings to the 
   assert.throws(() => loadRecipe(join(dir, 'nope.bitkit.yaml')), (e: unknown) => e instanceof BitkitError && e.code === 'BK5001' && e.place.file === join(dir, 'nope.bitkit.yaml'));
 });
 
-test('the shipped examples parse without diagnostics and their data files exist', () => {
+test('the shipped examples parse without diagnostics and their data files exist', (t) => {
+  const glue = fileURLToPath(new URL('../../../../shared/data/glue/', import.meta.url));
+  const haveGlue = existsSync(glue);
+  if (!haveGlue) t.diagnostic(`${glue} is absent: the examples' data files are not checked`);
   const examples = fileURLToPath(new URL('../../../examples/', import.meta.url));
   const files = readdirSync(examples).filter((f) => f.endsWith('.bitkit.yaml'));
   assert.deepEqual(files.sort(), ['cola.bitkit.yaml', 'sst2.bitkit.yaml', 'stsb.bitkit.yaml']);
   for (const f of files) {
     const analysis = analyzeRecipeText(readFileSync(join(examples, f), 'utf8'), join(examples, f));
     assert.deepEqual(analysis.diagnostics, [], f);
-    assert.deepEqual(checkRecipeFiles(analysis), [], f);
+    if (haveGlue) assert.deepEqual(checkRecipeFiles(analysis), [], f);
     assert.deepEqual(analysis.recipe!.stages.map((s) => [s.name, s.teacher, s.weightBits, s.activationBits]), [
       ['w1a2', 'teacher', 1, 2],
       ['w1a1', 'w1a2', 1, 1],
@@ -98,7 +101,7 @@ test('the embedded example recipe: task example, no data files, W1A2 then W1A1',
   const r = loadExampleRecipe();
   assert.equal(r.file, EXAMPLE_RECIPE_FILE);
   assert.equal(r.task, 'example');
-  assert.deepEqual([r.data.train, r.data.dev, r.data.maxLength], [null, null, 64]);
-  assert.deepEqual(r.teacher.architecture && [r.teacher.architecture.layers, r.teacher.architecture.hidden, r.teacher.architecture.heads, r.teacher.architecture.intermediate, r.teacher.architecture.maxPositions], [2, 64, 2, 256, 128]);
+  assert.deepEqual([r.data.train, r.data.dev, r.data.maxLength], [null, null, 48]);
+  assert.deepEqual(r.teacher.architecture && [r.teacher.architecture.layers, r.teacher.architecture.hidden, r.teacher.architecture.heads, r.teacher.architecture.intermediate, r.teacher.architecture.maxPositions], [2, 32, 2, 128, 64]);
   assert.deepEqual(r.stages.map((s) => `${s.name}<-${s.teacher} W${s.weightBits}A${s.activationBits}`), ['w1a2<-teacher W1A2', 'w1a1<-w1a2 W1A1']);
 });
