@@ -26,7 +26,7 @@ export const distillCommand: CommandSpec = {
     { name: 'output', type: 'string', value: 'DIR', description: 'run folder (default: the recipe\'s `output`, runs/<name>)' },
     { name: 'events', type: 'string', value: 'FORMAT', choices: ['jsonl'], description: 'machine-readable events on stdout, one JSON object per line' },
     { name: 'kernels', type: 'string', value: 'SET', choices: ['auto', 'reference', 'native', 'wasm'], description: 'kernel set (default: the recipe\'s, auto)' },
-    { name: 'threads', type: 'string', value: 'N', description: 'worker threads for the kernels (0 = all cores)' },
+    { name: 'threads', type: 'string', value: 'N', description: 'worker threads for the kernels (0 = all cores; the TypeScript reference set runs on one)' },
     { name: 'quiet', type: 'boolean', description: 'no progress line, only stage results' },
   ],
   details: [
@@ -78,6 +78,8 @@ async function runDistill(cmd: ParsedCommand): Promise<number> {
       sink.emit({ type: 'cancelled', stage: e.stage, step: e.step, resumeWith: again });
       return EXIT_CANCELLED;
     }
+    // The extension reads errors from the event stream too (main() still prints them on stderr).
+    if (jsonl && e instanceof BitkitError) sink.emit({ type: 'error', code: e.code, message: e.location ? `${e.location}: ${e.message}` : e.message, hint: e.hint });
     throw e;
   } finally {
     process.off('SIGINT', onSignal);

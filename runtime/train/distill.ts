@@ -13,6 +13,7 @@ import type { Kernels } from '../kernels/kernels.js';
 import { BertModel } from '../model/bert.js';
 import type { BertConfig } from '../model/types.js';
 import { buildQuantPlan } from '../quant/plan.js';
+import { TEACHER_STAGE } from '../recipe/defaults.js';
 import type { ResolvedRecipe, StageSpec } from '../recipe/types.js';
 import { Rng } from '../util/rng.js';
 import { type CheckpointMeta, loadCheckpoint } from './checkpoint.js';
@@ -21,8 +22,6 @@ import { bitsLabel, type EventSink, MultiSink, type RunEvent, type StageSummary 
 import { prepareData, type PreparedData } from './prepare-data.js';
 import { makeBatches } from '../data/batches.js';
 import { type CancelToken, runStage, type StageJob } from './stage-loop.js';
-
-export const TEACHER_STAGE = 'teacher';
 
 export interface DistillOptions {
   kernels: Kernels;

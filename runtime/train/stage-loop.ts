@@ -171,6 +171,8 @@ export async function runStage(job: StageJob, ctx: StageContext): Promise<StageS
         runEval();
         saveResume();
         lastSave = state.step;
+        tick = Date.now();
+        tokensSinceTick = 0;
       } else if (job.saveEvery > 0 && state.step - lastSave >= job.saveEvery) {
         saveResume();
         lastSave = state.step;
@@ -189,6 +191,9 @@ export async function runStage(job: StageJob, ctx: StageContext): Promise<StageS
     runEval();
     saveResume();
     lastSave = state.step;
+    // Evaluation time is not training time: restart the throughput window.
+    tick = Date.now();
+    tokensSinceTick = 0;
   }
 
   const summary: StageSummary = {
