@@ -8,7 +8,6 @@ import { makeDiagnostic, type RecipeDiagnostic, sortDiagnostics } from '../recip
 import { checkRecipeFiles } from '../recipe/load.js';
 import { analyzeRecipeText } from '../recipe/parse.js';
 import type { CommandSpec, ParsedCommand } from './command-table.js';
-import { formatDiagnostic } from './recipe-input.js';
 
 export const checkCommand: CommandSpec = {
   name: 'check',
@@ -34,8 +33,8 @@ export const checkCommand: CommandSpec = {
     if (cmd.options['json']) {
       process.stdout.write(JSON.stringify(all, null, 2) + '\n');
     } else {
-      for (const d of all) process.stdout.write(formatDiagnostic(d) + '\n');
-      process.stdout.write(`${cmd.positionals.length} recipe(s): ${errors} error(s), ${all.length - errors} other diagnostic(s)\n`);
+      // One line per diagnostic in the compiler format editors and CI annotators parse; nothing when all is well.
+      for (const d of all) process.stdout.write(`${d.file}:${d.range.start.line}:${d.range.start.column}: ${d.severity}: ${d.message} [${d.code}]\n`);
     }
     return errors > 0 ? EXIT_FAILURE : EXIT_OK;
   },
