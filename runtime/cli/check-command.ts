@@ -1,17 +1,18 @@
 /**
  * `bitkit check RECIPE...`: the recipe diagnostics on the command line (for CI users); exit 1 on any error.
+ * The same checks as the language server: parse + validation, then extra-checks.ts (files and their contents,
+ * layer overrides against the teacher's model, advice).
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { EXIT_FAILURE, EXIT_OK } from '../errors.js';
 import { makeDiagnostic, type RecipeDiagnostic, sortDiagnostics } from '../recipe/diagnostics.js';
-import { checkRecipeFiles } from '../recipe/load.js';
-import { analyzeRecipeText } from '../recipe/parse.js';
+import { analyzeRecipeSafely, extraDiagnostics } from '../recipe/extra-checks.js';
 import type { CommandSpec, ParsedCommand } from './command-table.js';
 
 export const checkCommand: CommandSpec = {
   name: 'check',
-  summary: 'check recipes (syntax, schema, stage graph, files) and print their diagnostics; exit 1 on errors',
+  summary: 'check recipes (syntax, schema, stage graph, layers, files) and print their diagnostics; exit 1 on errors',
   args: ['RECIPE...'],
   options: [{ name: 'json', type: 'boolean', description: 'print the diagnostics as JSON' }],
   run: async (cmd: ParsedCommand) => {
@@ -26,8 +27,8 @@ export const checkCommand: CommandSpec = {
         all.push(makeDiagnostic('BK5001', file, zero, { what: 'Recipe', path: file, base: process.cwd(), reason: String(e) }));
         continue;
       }
-      const analysis = analyzeRecipeText(text, file);
-      all.push(...sortDiagnostics([...analysis.diagnostics, ...checkRecipeFiles(analysis)]));
+      const analysis = analyzeRecipeSafely(text, file);
+      all.push(...sortDiagnostics([...analysis.diagnostics, ...extraDiagnostics(analysis)]));
     }
     const errors = all.filter((d) => d.severity === 'error').length;
     if (cmd.options['json']) {

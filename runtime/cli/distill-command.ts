@@ -26,7 +26,7 @@ export const distillCommand: CommandSpec = {
     { name: 'output', type: 'string', value: 'DIR', description: 'run folder (default: the recipe\'s `output`, runs/<name>)' },
     { name: 'events', type: 'string', value: 'FORMAT', choices: ['jsonl'], description: 'machine-readable events on stdout, one JSON object per line' },
     { name: 'kernels', type: 'string', value: 'SET', choices: ['auto', 'reference', 'native', 'wasm'], description: 'kernel set (default: the recipe\'s, auto)' },
-    { name: 'threads', type: 'string', value: 'N', description: 'worker threads for the kernels (0 = all cores; the TypeScript reference set runs on one)' },
+    { name: 'threads', type: 'string', value: 'N', description: 'threads of the native kernels (0 = all cores; the WASM and reference sets run on one)' },
     { name: 'quiet', type: 'boolean', description: 'no progress line, only stage results' },
   ],
   details: [
@@ -59,8 +59,8 @@ async function runDistill(cmd: ParsedCommand): Promise<number> {
 
   const jsonl = o['events'] === 'jsonl';
   const sink: EventSink = jsonl ? new JsonlSink((line) => process.stdout.write(line)) : new TerminalSink(process.stderr, Boolean(o['quiet']));
-  const { kernels, reason } = selectKernels(recipe.kernels);
-  if (recipe.kernels === 'auto') warn(sink, `kernels: ${reason}`, jsonl);
+  const { kernels, reason, fallback } = selectKernels(recipe.kernels, { threads: recipe.threads });
+  if (fallback) warn(sink, `kernels: ${reason} (${fallback})`, jsonl);
 
   const cancel: CancelToken = { requested: false };
   const onSignal = () => {

@@ -8,9 +8,13 @@ import { distillCommand } from './distill-command.js';
 import { evalCommand } from './eval-command.js';
 import { exampleCommand } from './example-command.js';
 import { checkCommand } from './check-command.js';
+import { inspectCommand } from './inspect-command.js';
+import { profileCommand } from './profile-command.js';
+import { exportCommand } from './export-command.js';
+import { predictCommand } from './predict-command.js';
 
 export const VERSION = '0.1.0';
-export const COMMANDS: CommandSpec[] = [distillCommand, evalCommand, exampleCommand, checkCommand];
+export const COMMANDS: CommandSpec[] = [distillCommand, evalCommand, exampleCommand, checkCommand, inspectCommand, profileCommand, exportCommand, predictCommand];
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

@@ -223,6 +223,7 @@ export class Activations {
   }
 
   fits(B: number, T: number): boolean {
-    return B * T <= this.capB * this.capT && B * T * T <= this.capB * this.capT * this.capT;
+    // Per-example buffers ([B,C] pooler and logits) need B itself to fit, not only B*T and B*T*T.
+    return B <= this.capB && B * T <= this.capB * this.capT && B * T * T <= this.capB * this.capT * this.capT;
   }
 }

@@ -48,6 +48,7 @@ export const DIAGNOSTIC_REGISTRY = {
   BK1001: { severity: 'error', name: 'yaml-syntax', message: 'YAML syntax error: {detail}', hint: 'Fix the YAML syntax at this place; indentation uses spaces, and flow collections ([ ], { }) must be closed.' },
   BK1002: { severity: 'error', name: 'duplicate-key', message: "Duplicate key '{key}' in the same mapping.", hint: 'Remove one of the two entries; YAML keeps only one of them.' },
   BK1003: { severity: 'warning', name: 'yaml-warning', message: 'YAML warning: {detail}', hint: 'Plain YAML 1.2 without custom tags is all a recipe needs.' },
+  BK1004: { severity: 'error', name: 'yaml-too-complex', message: 'The document cannot be checked: {detail}', hint: 'Aliases that expand to huge structures (alias bombs) are refused; write the values out.' },
 
   // ---- BK2xxx: schema
   BK2001: { severity: 'error', name: 'unknown-key', message: "Unknown key '{key}' in {where}.", hint: '{suggestion}' },
@@ -63,6 +64,7 @@ export const DIAGNOSTIC_REGISTRY = {
   BK2011: { severity: 'error', name: 'bad-format', message: "'{path}' {rule}; got {value}.", hint: '{advice}' },
   BK2012: { severity: 'error', name: 'too-few-items', message: "'{path}' needs at least {min} item(s).", hint: 'Add at least {min} item(s).' },
   BK2013: { severity: 'error', name: 'length-exceeds-positions', message: 'data.maxLength ({maxLength}) exceeds teacher.architecture.maxPositions ({maxPositions}).', hint: 'Lower data.maxLength or raise architecture.maxPositions.' },
+  BK2014: { severity: 'hint', name: 'suspicious-hyperparameter', message: '{what}', hint: '{advice}' },
 
   // ---- BK3xxx: stage graph
   BK3001: { severity: 'error', name: 'unknown-stage', message: "{field} '{name}' is not a stage of this recipe.", hint: '{suggestion}' },
@@ -72,15 +74,21 @@ export const DIAGNOSTIC_REGISTRY = {
   BK3005: { severity: 'error', name: 'reserved-stage-name', message: "'teacher' is reserved for the full-precision teacher and cannot name a stage.", hint: 'Rename the stage (e.g. fp or w32a32).' },
   BK3006: { severity: 'warning', name: 'student-wider-than-teacher', message: "Stage '{name}' ({studentBits}) has more bits than its teacher '{teacher}' ({teacherBits}).", hint: 'Multi-distillation goes from more bits to fewer; distil this stage from a wider teacher.' },
   BK3007: { severity: 'warning', name: 'direct-w1a1', message: "Stage '{name}' distils the full-precision teacher straight into W1A1.", hint: 'BiT multi-distillation goes through an intermediate stage (W32A32 -> W1A2 -> W1A1), which scores higher than the direct jump (BiT*).' },
+  BK3008: { severity: 'warning', name: 'init-incompatible', message: "Stage '{name}' starts from '{init}', whose model differs: {difference}.", hint: '{advice}' },
 
   // ---- BK4xxx: layer overrides
   BK4001: { severity: 'error', name: 'override-unknown-stage', message: "Override names stage '{name}', which is not a stage of this recipe.", hint: '{suggestion}' },
   BK4002: { severity: 'warning', name: 'override-no-effect', message: "Override '{match}' sets nothing.", hint: 'Add weightBits, activationBits, activationSet or keepFullPrecision, or remove the override.' },
+  BK4003: { severity: 'error', name: 'override-matches-nothing', message: "Override '{match}' matches no layer of the model ({origin}).", hint: '{suggestion}' },
+  BK4004: { severity: 'warning', name: 'signed-set-on-non-negative', message: "activationSet: signed on {layers}, which is never negative ({why}).", hint: 'The signed set {-a, +a} spends one of its two levels on values that never occur; BiT puts non-negative activations in {0, a} (two-set scheme, algorithm doc section 2).' },
+  BK4005: { severity: 'warning', name: 'unsigned-set-on-signed', message: "activationSet: unsigned on {layers}, which takes negative values ({why}).", hint: 'The unsigned set {0, a} maps every negative value to 0 and loses the sign; BiT uses {-a, +a} for these activations (two-set scheme, algorithm doc section 2).' },
 
   // ---- BK5xxx: files
   BK5001: { severity: 'error', name: 'file-not-found', message: '{what} not found: {path}', hint: 'Paths are relative to the folder of the recipe ({base}).' },
   BK5002: { severity: 'error', name: 'file-unreadable', message: '{what} cannot be read: {path} ({reason})', hint: 'Check the file permissions.' },
   BK5003: { severity: 'error', name: 'not-a-file', message: '{what} is a folder, not a file: {path}', hint: 'Name the file inside the folder.' },
+  BK5004: { severity: 'error', name: 'tsv-header-mismatch', message: "{what} does not fit task '{task}': {problem}.", hint: 'Expected {layout}; only the first line was read.' },
+  BK5005: { severity: 'error', name: 'file-corrupt', message: '{what} is corrupt: {path} ({reason})', hint: '{advice}' },
 } as const satisfies Record<string, DiagnosticInfo>;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_REGISTRY;

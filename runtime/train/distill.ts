@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { BitkitError } from '../errors.js';
 import { appendLine } from '../io/atomic-write.js';
+import { loadTeacherModel } from '../io/hf-folder.js';
 import type { Kernels } from '../kernels/kernels.js';
 import { BertModel } from '../model/bert.js';
 import type { BertConfig } from '../model/types.js';
@@ -151,8 +152,8 @@ function teacherJob(recipe: ResolvedRecipe, data: PreparedData, opts: DistillOpt
 }
 
 function studentJob(recipe: ResolvedRecipe, spec: StageSpec, data: PreparedData, opts: DistillOptions, runDir: string, dir: string, recipeHash: string): StageJob {
-  const teacher = loadStageModel(recipe, runDir, spec.teacher, spec.name, 'teacher', opts.kernels);
-  const init = spec.init === spec.teacher ? teacher : loadStageModel(recipe, runDir, spec.init, spec.name, 'init', opts.kernels);
+  const teacher = loadStageModel(recipe, runDir, spec.teacher, spec.name, 'teacher', opts.kernels, data.numLabels);
+  const init = spec.init === spec.teacher ? teacher : loadStageModel(recipe, runDir, spec.init, spec.name, 'init', opts.kernels, data.numLabels);
   const config = teacher.config;
   const plan = buildQuantPlan(config, { name: spec.name, weightBits: spec.weightBits, activationBits: spec.activationBits, quantization: spec.quantization }, recipe.overrides);
   const student = new BertModel(config, plan, opts.kernels);
@@ -184,8 +185,12 @@ function studentJob(recipe: ResolvedRecipe, spec: StageSpec, data: PreparedData,
   };
 }
 
-/** The best checkpoint of an earlier stage (or the teacher checkpoint the recipe names). */
-function loadStageModel(recipe: ResolvedRecipe, runDir: string, stage: string, forStage: string, role: 'teacher' | 'init', kernels: Kernels): BertModel {
+/**
+ * The best checkpoint of an earlier stage, or the teacher checkpoint the recipe names: a bitkit checkpoint, a
+ * Hugging Face folder or an HF safetensors file with config.json beside it (runtime/io/hf-folder.ts; a missing
+ * classifier is initialised fresh for the task's `numLabels`).
+ */
+function loadStageModel(recipe: ResolvedRecipe, runDir: string, stage: string, forStage: string, role: 'teacher' | 'init', kernels: Kernels, numLabels?: number): BertModel {
   const path = stage === TEACHER_STAGE && recipe.teacher.checkpoint ? recipe.teacher.checkpoint : join(runDir, stage, 'best.safetensors');
   if (!existsSync(path)) {
     throw new BitkitError('BK3101', `stage ${forStage} needs the ${role} "${stage}", but ${path} does not exist`, {
@@ -193,12 +198,14 @@ function loadStageModel(recipe: ResolvedRecipe, runDir: string, stage: string, f
       place: { file: recipe.file },
     });
   }
+  if (stage === TEACHER_STAGE && recipe.teacher.checkpoint) return loadTeacherModel(path, kernels, { numLabels }).model;
   return loadCheckpoint(path, kernels).model;
 }
 
 function evaluateLoadedTeacher(recipe: ResolvedRecipe, data: PreparedData, kernels: Kernels, sink: EventSink, dir: string): StageSummary {
   const started = Date.now();
-  const { model } = loadCheckpoint(recipe.teacher.checkpoint!, kernels);
+  const { model, warnings } = loadTeacherModel(recipe.teacher.checkpoint!, kernels, { numLabels: data.numLabels });
+  for (const message of warnings) sink.emit({ type: 'warning', message });
   const r = evaluate(model, makeBatches(data.dev, 32, null), recipe.task, data.isRegression);
   const summary: StageSummary = {
     stage: TEACHER_STAGE,

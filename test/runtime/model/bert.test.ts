@@ -89,6 +89,9 @@ test('activations regrow for a bigger batch; outputs have the exact batch size a
   const pre = new BertModel(tinyConfig, m.plan, referenceKernels);
   pre.paramData.set(m.paramData);
   assert.deepEqual(Array.from(pre.forward(small, { training: false, allocateFor: { B: 8, T: 8 } }).logits), Array.from(a));
+  // More examples but shorter: B*T and B*T*T fit the old capacity, B does not (per-example pooler buffers).
+  const wide = m.forward(randomBatch(6, 2, 3), { training: false });
+  assert.equal(wide.logits.length, 18);
 });
 
 test('padding: the content of a padded position does not change the logits', () => {

@@ -1,0 +1,162 @@
+/**
+ * Self-attention of one encoder layer in the packed engine (the inference twin of runtime/model/self-attention.ts):
+ *
+ *   q, k, v = Lin_q(x), Lin_k(x), Lin_v(x)                       engine-linear.ts (binary GEMMs when W1A1)
+ *   scores  = Q_q(q)_h · Q_k(k)_h^T / sqrt(HS) + maskBias         binaryGemmSS on sign bits packed per head
+ *   probs   = softmax(scores)                                      FP (the algorithm keeps softmax FP)
+ *   ctx     = merge(Q_p(probs) · Q_v(v)_h)                        binaryGemmUS: {0,1} probs x {-1,+1} V^T per head
+ *
+ * Scores: q is packed as R*NH rows of HS bits (the row-major [B,T,NH,HS] layout is exactly that), then the packed
+ * rows are permuted to [B,NH,T] so that each head's Q and K are contiguous for one binary GEMM per (batch, head).
+ * The 1/sqrt(HS) scale and the mask are applied afterwards with the same kernels as the trainer (scale, addBias),
+ * so that the float32 scores, and therefore the probabilities, are the trainer's to the bit.
+ * P·V: V is transposed per head to [B,NH,HS,T] and packed along T (the reduction axis of P·V); P is packed along
+ * its key axis with the probability quantizer's threshold. Either half falls back to the trainer's FP formulation
+ * (actQuantForward, splitHeads, batched FP GEMM) when its quantizers are not both 1 bit.
+ * A shift on projected Q/K/V (options.attentionShifts) is added in float32 before packing: a float32 sum keeps the
+ * sign of the exact sum (it rounds to zero only from zero), so the bits do not change.
+ */
+import type { Kernels } from '../kernels/kernels.js';
+import { isOneBit, linearForward, packThreshold, quantizeFloat, shiftFor, tieValue, type LinearScratch } from './engine-linear.js';
+import type { PackedActQuant, PackedLayer } from './packed-model.js';
+
+/** Buffers of one attention call; sizes for capacity (B, T): R = B*T, BNH = B*NH. */
+export interface AttentionBuffers {
+  q: Float32Array; // [R,C]
+  k: Float32Array; // [R,C]
+  v: Float32Array; // [R,C]
+  tmp: Float32Array; // [R,C] shifted / quantized projection
+  qBits: Uint32Array; // packedLength(R*NH, HS), [B,NH,T] row order
+  kBits: Uint32Array; // packedLength(R*NH, HS)
+  rowBits: Uint32Array; // packedLength(R*NH, HS), [B,T,NH] row order before the permutation
+  qh: Float32Array; // [B,NH,T,HS] (FP path)
+  kh: Float32Array; // [B,NH,T,HS] (FP path)
+  vh: Float32Array; // [B,NH,T,HS] (FP path) / [B,NH,HS,T] transposed V (binary path)
+  vBits: Uint32Array; // packedLength(BNH*HS, T)
+  scores: Float32Array; // [B,NH,T,T]
+  probs: Float32Array; // [B,NH,T,T]
+  probsQ: Float32Array; // [B,NH,T,T] (FP path)
+  pBits: Uint32Array; // packedLength(BNH*T, T)
+  ctxh: Float32Array; // [B,NH,T,HS]
+  ctx: Float32Array; // [R,C] output
+}
+
+export interface AttentionDims {
+  B: number;
+  T: number;
+  NH: number;
+  HS: number;
+}
+
+function isSigned1(q: PackedActQuant | null): q is PackedActQuant {
+  return isOneBit(q) && q.signed;
+}
+
+/** Pack a [B,T,NH*HS] projection into sign bits per head, rows in [B,NH,T] order. */
+function packHeads(k: Kernels, out: Uint32Array, rowBits: Uint32Array, y: Float32Array, tmp: Float32Array, q: PackedActQuant, d: AttentionDims, lin: LinearScratch): void {
+  const { B, T, NH, HS } = d;
+  const C = NH * HS;
+  let src = y;
+  const shift = shiftFor(q, C);
+  lin.ties?.scan(y, shift, 0, B * T, C, (r) => r);
+  if (shift !== null) {
+    k.addBias(tmp, y, shift, B * T, C);
+    src = tmp;
+  }
+  k.packBits(rowBits, src, null, 0, B * T * NH, HS);
+  const w = 2 * Math.ceil(HS / 64); // Uint32 per packed row
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T; t++) {
+      for (let h = 0; h < NH; h++) {
+        const from = ((b * T + t) * NH + h) * w;
+        const to = ((b * NH + h) * T + t) * w;
+        for (let i = 0; i < w; i++) out[to + i] = rowBits[from + i]!;
+      }
+    }
+  }
+}
+
+/** The trainer's projection: yh = split(Q(y)). */
+function splitFloat(k: Kernels, yh: Float32Array, y: Float32Array, tmp: Float32Array, q: PackedActQuant | null, d: AttentionDims): void {
+  const C = d.NH * d.HS;
+  let src = y;
+  if (q !== null) {
+    quantizeFloat(k, tmp, y, q, d.B * d.T, C);
+    src = tmp;
+  }
+  k.splitHeads(yh, src, d.B, d.T, d.NH, d.HS);
+}
+
+/** x[B,T,C] -> buf.ctx[B,T,C]; maskBias[B,T] (0 or -10000). */
+export function attentionForward(k: Kernels, layer: PackedLayer, buf: AttentionBuffers, lin: LinearScratch, x: Float32Array, maskBias: Float32Array, d: AttentionDims): void {
+  const { B, T, NH, HS } = d;
+  const R = B * T;
+  const C = NH * HS;
+  const BNH = B * NH;
+  const nAtt = BNH * T * T;
+  linearForward(k, buf.q, x, layer.query, R, lin);
+  linearForward(k, buf.k, x, layer.key, R, lin);
+  linearForward(k, buf.v, x, layer.value, R, lin);
+
+  // scores = Q_h · K_h^T (binary x binary when both quantizers are 1-bit signed)
+  const { qQuant, kQuant, vQuant, pQuant } = layer;
+  if (isSigned1(qQuant) && isSigned1(kQuant)) {
+    packHeads(k, buf.qBits, buf.rowBits, buf.q, buf.tmp, qQuant, d, lin);
+    packHeads(k, buf.kBits, buf.rowBits, buf.k, buf.tmp, kQuant, d, lin);
+    const w = 2 * Math.ceil(HS / 64) * T;
+    const scale = qQuant.scale * kQuant.scale;
+    for (let bh = 0; bh < BNH; bh++) {
+      k.binaryGemmSS(buf.scores.subarray(bh * T * T, (bh + 1) * T * T), buf.qBits.subarray(bh * w, (bh + 1) * w), buf.kBits.subarray(bh * w, (bh + 1) * w), T, HS, T, scale, null);
+    }
+  } else {
+    splitFloat(k, buf.qh, buf.q, buf.tmp, qQuant, d);
+    splitFloat(k, buf.kh, buf.k, buf.tmp, kQuant, d);
+    k.gemmNT(buf.scores, buf.qh, buf.kh, T, HS, T, false, BNH);
+  }
+  // / sqrt(HS) + mask, softmax: the trainer's kernels in the trainer's order
+  k.scale(buf.scores, buf.scores, 1 / Math.sqrt(HS), nAtt);
+  for (let b = 0; b < B; b++) {
+    const sb = buf.scores.subarray(b * NH * T * T, (b + 1) * NH * T * T);
+    k.addBias(sb, sb, maskBias.subarray(b * T, (b + 1) * T), NH * T, T);
+  }
+  k.softmaxForward(buf.probs, buf.scores, null, 1, BNH * T, T, 1);
+
+  // ctx = Q_p(P) · Q_v(V)_h (binary when both are 1 bit and V is signed)
+  if (isOneBit(pQuant) && isSigned1(vQuant)) {
+    k.packBits(buf.pBits, buf.probs, shiftFor(pQuant, T), packThreshold(pQuant), BNH * T, T);
+    lin.ties?.scan(buf.probs, shiftFor(pQuant, T), tieValue(pQuant), BNH * T, T, (r) => ((r / (NH * T)) | 0) * T + (r % T));
+    lin.ties?.scan(buf.v, shiftFor(vQuant, C), 0, B * T, C, (r) => r);
+    // V^T per head: vh[b,h,d,t] = v[b,t,h*HS+d] (+ shift, in float32: the sign is kept)
+    const vs = shiftFor(vQuant, C);
+    const vt = buf.vh;
+    for (let b = 0; b < B; b++) {
+      for (let t = 0; t < T; t++) {
+        const row = (b * T + t) * C;
+        for (let c = 0; c < C; c++) {
+          const h = (c / HS) | 0;
+          const dd = c - h * HS;
+          vt[((b * NH + h) * HS + dd) * T + t] = vs === null ? buf.v[row + c]! : buf.v[row + c]! + vs[c]!;
+        }
+      }
+    }
+    k.packBits(buf.vBits, vt, null, 0, BNH * HS, T);
+    const wp = 2 * Math.ceil(T / 64);
+    const scale = pQuant.scale * vQuant.scale;
+    for (let bh = 0; bh < BNH; bh++) {
+      const ctx = buf.ctxh.subarray(bh * T * HS, (bh + 1) * T * HS);
+      const P = buf.pBits.subarray(bh * T * wp, (bh + 1) * T * wp);
+      const V = buf.vBits.subarray(bh * HS * wp, (bh + 1) * HS * wp);
+      if (pQuant.signed) k.binaryGemmSS(ctx, P, V, T, T, HS, scale, null);
+      else k.binaryGemmUS(ctx, P, V, T, T, HS, scale, null);
+    }
+  } else {
+    splitFloat(k, buf.vh, buf.v, buf.tmp, vQuant, d);
+    let pq = buf.probs;
+    if (pQuant !== null) {
+      quantizeFloat(k, buf.probsQ, buf.probs, pQuant, BNH * T, T);
+      pq = buf.probsQ;
+    }
+    k.gemmNN(buf.ctxh, pq, buf.vh, T, T, HS, false, BNH);
+  }
+  k.mergeHeads(buf.ctx, buf.ctxh, B, T, NH, HS);
+}

@@ -1,0 +1,60 @@
+// Shared declarations of the native kernel set: the thread pool, per-thread scratch memory and the table of
+// CPU-specific kernels (one per dispatch path). Layouts and semantics: runtime/kernels/kernels.ts.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace bk {
+
+// ------------------------------------------------------------------ thread pool (pool.cc)
+
+/** One task of a parallel loop: runs task `task` of the job on worker `worker` (0 = the calling thread). */
+typedef void (*TaskFn)(void* ctx, int64_t task, int worker);
+
+/**
+ * Runs fn(ctx, t, w) for every t in [0, ntasks) on up to `threads` threads, the calling thread included, and returns
+ * when all tasks are done. Tasks are handed out dynamically. Runs serially when threads <= 1, ntasks <= 1, when called
+ * from inside a task, or when another JS thread holds the pool.
+ */
+void parallel_tasks(int threads, int64_t ntasks, TaskFn fn, void* ctx);
+
+/** Makes sure the pool has workers for `threads` threads in all (created once, kept). */
+void pool_reserve(int threads);
+
+/** Number of hardware threads (>= 1). */
+int hardware_threads();
+
+/**
+ * Per-thread scratch memory, 64-byte aligned, grown on demand and kept for the life of the thread.
+ * `slot` (0..3) selects independent buffers. The contents are undefined on return.
+ */
+void* thread_scratch(int slot, size_t bytes);
+
+// ------------------------------------------------------------------ per-path kernels (path_*.cc)
+
+enum Layout { NN = 0, NT = 1, TN = 2 };
+
+struct PathOps {
+  const char* name;
+  /** C[batch][M,N] (+)= op(A) op(B) in `layout` (see kernels.ts); sizes already validated. */
+  void (*gemm)(int layout, float* C, const float* A, const float* B, int64_t M, int64_t K, int64_t N, bool accumulate,
+               int64_t batch, int threads);
+  /** out[R, 2*ceil(K/64)] <- bits of x[R,K] (+ shift[K]) >= threshold, compared in double as the reference does. */
+  void (*packBits)(uint32_t* out, const float* x, const float* shift, double threshold, int64_t R, int64_t K,
+                   int threads);
+  /** binaryGemmSS (unsignedP = false) or binaryGemmUS (true); A, B packed rows of 2*ceil(K/64) uint32. */
+  void (*binaryGemm)(bool unsignedP, float* C, const uint32_t* A, const uint32_t* B, int64_t M, int64_t K, int64_t N,
+                     double scale, const float* colScale, int threads);
+};
+
+const PathOps* path_portable();
+/** nullptr when this build has no such path (non-x86 builds). The caller checks the CPU before using it. */
+const PathOps* path_avx2();
+const PathOps* path_avx512();
+
+struct CpuFeatures {
+  bool x86, sse42, popcnt, avx, avx2, fma, bmi2, avx512f, avx512bw, avx512dq, avx512vl, avx512vpopcntdq;
+};
+CpuFeatures cpu_features();
+
+}  // namespace bk

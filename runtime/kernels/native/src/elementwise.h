@@ -1,0 +1,46 @@
+// Element-wise, normalisation, embedding, head-reshaping, reduction, quantizer and optimiser kernels of the native
+// set (plain C++, one version for every dispatch path). Sizes are validated by addon.cc before these run.
+// Numerics follow runtime/kernels/reference*.ts step by step: where the reference computes in JS numbers (double)
+// these compute in double, and they store to float32 at the same points, so that results agree to the last bit or
+// within the summation-order differences of parallel reductions.
+#pragma once
+#include <cstdint>
+
+namespace bk {
+
+void addBias(float* y, const float* x, const float* bias, int64_t R, int64_t C, int threads);
+void addBiasBackward(float* dBias, const float* dY, int64_t R, int64_t C, int threads);
+void add(float* y, const float* a, const float* b, int64_t n, int threads);
+void scale(float* y, const float* x, double s, int64_t n, int threads);
+void reluForward(float* y, const float* x, int64_t n, int threads);
+void reluBackward(float* dX, const float* dY, const float* x, int64_t n, int threads);
+void geluForward(float* y, const float* x, int64_t n, int threads);
+void geluBackward(float* dX, const float* dY, const float* x, int64_t n, int threads);
+void tanhForward(float* y, const float* x, int64_t n, int threads);
+void tanhBackward(float* dX, const float* dY, const float* y, int64_t n, int threads);
+void softmaxForward(float* y, const float* x, const float* maskBias, double scale, int64_t R, int64_t C,
+                    int64_t rowsPerMask, int threads);
+void softmaxBackward(float* dX, const float* dY, const float* y, double scale, int64_t R, int64_t C, int threads);
+void layerNormForward(float* y, float* mean, float* rstd, const float* x, const float* gamma, const float* beta,
+                      int64_t R, int64_t C, double eps, int threads);
+void layerNormBackward(float* dX, float* dGamma, float* dBeta, const float* dY, const float* x, const float* mean,
+                       const float* rstd, const float* gamma, int64_t R, int64_t C, int threads);
+void embeddingForward(float* y, const int32_t* ids, const float* table, int64_t n, int64_t C, int threads);
+void embeddingBackward(float* dTable, const float* dY, const int32_t* ids, int64_t n, int64_t C);
+/** mergeHeads = false: [B,T,NH,HS] -> [B,NH,T,HS]; true: the inverse. */
+void heads(float* y, const float* x, int64_t B, int64_t T, int64_t NH, int64_t HS, bool merge, int threads);
+double sum(const float* x, int64_t n, int threads);
+double sumAbs(const float* x, int64_t n, int threads);
+double sumSquares(const float* x, int64_t n, int threads);
+double minOf(const float* x, int64_t n, int threads);
+double binarizeWeight(float* wb, const float* w, int64_t n, bool centred, int threads);
+void binarizeRows(float* eb, float* rowScale, const float* e, int64_t R, int64_t C, bool centred, int threads);
+/** qn, qp: the clip range (see quantRange in reference-quant.ts); signed1: the 1-bit signed (sign) quantizer. */
+void actQuantForward(float* y, const float* x, const float* shift, double a, bool signed1, double qn, double qp,
+                     double offset, int64_t R, int64_t C, int threads);
+double actQuantBackward(float* dX, float* dShift, const float* dY, const float* x, const float* shift, double a,
+                        bool signed1, double qn, double qp, double offset, int64_t R, int64_t C);
+void adamw(float* param, const float* grad, float* m, float* v, int64_t n, double lr, double beta1, double beta2,
+           double eps, double weightDecay, double bc1, double bc2, int threads);
+
+}  // namespace bk

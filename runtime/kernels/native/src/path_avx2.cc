@@ -1,0 +1,202 @@
+// The AVX2 path (AVX2 + FMA + POPCNT): a 6x16 FP32 micro-kernel and a popcount GEMM that counts bits with the
+// nibble lookup (vpshufb) into byte counters, 4 output columns per ymm, summed into 64-bit lanes with vpsadbw every
+// 31 words (a byte holds at most 31 * 8 = 248). Reached only after the CPU check in addon.cc.
+#if defined(__GNUC__) && !defined(__clang__)
+// GCC 12 reports its own intrinsics (`__m512d __Y = __Y;` in avx512fintrin.h) as maybe-uninitialized.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <cmath>
+#include <cstdint>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+#include "common.h"
+
+#if defined(__x86_64__)
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,fma,popcnt,bmi,bmi2"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx2,fma,popcnt,bmi,bmi2")
+#endif
+
+namespace bk {
+namespace {
+
+constexpr int64_t MR = 6, NR = 16, MC_MAX = 144, NC_MAX = 512, KC_MAX = 256;
+
+inline void ukernel(int64_t kc, const float* __restrict a, const float* __restrict b, float* c, int64_t ldc,
+                    bool acc) {
+  __m256 c0[MR], c1[MR];
+#pragma GCC unroll 6
+  for (int r = 0; r < MR; r++) {
+    c0[r] = _mm256_setzero_ps();
+    c1[r] = _mm256_setzero_ps();
+  }
+  for (int64_t k = 0; k < kc; k++) {
+    const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
+#pragma GCC unroll 6
+    for (int r = 0; r < MR; r++) {
+      const __m256 ar = _mm256_broadcast_ss(a + r);
+      c0[r] = _mm256_fmadd_ps(ar, b0, c0[r]);
+      c1[r] = _mm256_fmadd_ps(ar, b1, c1[r]);
+    }
+    a += MR;
+    b += NR;
+  }
+#pragma GCC unroll 6
+  for (int r = 0; r < MR; r++) {
+    float* cr = c + r * ldc;
+    if (acc) {
+      c0[r] = _mm256_add_ps(c0[r], _mm256_loadu_ps(cr));
+      c1[r] = _mm256_add_ps(c1[r], _mm256_loadu_ps(cr + 8));
+    }
+    _mm256_storeu_ps(cr, c0[r]);
+    _mm256_storeu_ps(cr + 8, c1[r]);
+  }
+}
+
+constexpr int64_t GL = 4;
+constexpr int BR = 3, BQ = 2;
+
+struct BinEpilogue;
+template <int R, int Q, bool U>
+void bkern(const uint32_t* a, int64_t lda32, const uint64_t* bp, int64_t W, float* c, int64_t ldc, int64_t ncols,
+           const BinEpilogue& e);
+
+#define BK_AVX_TRANSPOSE 1
+#include "gemm_driver.inc"
+
+template <int R, int Q, bool U>
+void bkern(const uint32_t* a, int64_t lda32, const uint64_t* bp, int64_t W, float* c, int64_t ldc, int64_t ncols,
+           const BinEpilogue& e) {
+  const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2, 2, 3, 1, 2,
+                                       2, 3, 2, 3, 3, 4);
+  const __m256i low = _mm256_set1_epi8(0x0f);
+  __m256i tot[R][Q];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; r++)
+#pragma GCC unroll 8
+    for (int q = 0; q < Q; q++) tot[r][q] = _mm256_setzero_si256();
+  for (int64_t w0 = 0; w0 < W; w0 += 31) {
+    const int64_t w1 = imin(W, w0 + 31);
+    __m256i cnt[R][Q];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; r++)
+#pragma GCC unroll 8
+      for (int q = 0; q < Q; q++) cnt[r][q] = _mm256_setzero_si256();
+    for (int64_t w = w0; w < w1; w++) {
+      __m256i bv[Q];
+#pragma GCC unroll 8
+      for (int q = 0; q < Q; q++) bv[q] = _mm256_load_si256(reinterpret_cast<const __m256i*>(bp + (q * W + w) * GL));
+#pragma GCC unroll 8
+      for (int r = 0; r < R; r++) {
+        const __m256i av = _mm256_set1_epi64x(static_cast<long long>(ld64(a + r * lda32 + 2 * w)));
+#pragma GCC unroll 8
+        for (int q = 0; q < Q; q++) {
+          const __m256i x = U ? _mm256_and_si256(av, bv[q]) : _mm256_xor_si256(av, bv[q]);
+          const __m256i lo = _mm256_and_si256(x, low);
+          const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(x, 4), low);
+          cnt[r][q] = _mm256_add_epi8(cnt[r][q], _mm256_add_epi8(_mm256_shuffle_epi8(lut, lo),
+                                                                  _mm256_shuffle_epi8(lut, hi)));
+        }
+      }
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < R; r++)
+#pragma GCC unroll 8
+      for (int q = 0; q < Q; q++)
+        tot[r][q] = _mm256_add_epi64(tot[r][q], _mm256_sad_epu8(cnt[r][q], _mm256_setzero_si256()));
+  }
+  for (int r = 0; r < R; r++) {
+    alignas(32) int64_t pop[Q * GL];
+#pragma GCC unroll 8
+    for (int q = 0; q < Q; q++) _mm256_store_si256(reinterpret_cast<__m256i*>(pop + q * GL), tot[r][q]);
+    for (int64_t j = 0; j < ncols; j++) {
+      const int64_t dot = U ? 2 * pop[j] - e.popP[r] : e.K - 2 * pop[j];
+      c[r * ldc + j] = bin_out(e.scale, dot, e.colScale, j);
+    }
+  }
+}
+
+struct PackCtx {
+  uint32_t* out;
+  const float* x;
+  const float* shift;
+  double thr;
+  float thrF;  // the smallest float >= thr: for a float x, x >= thr exactly when x >= thrF
+  int64_t R, K, rowsPerTask;
+};
+
+void pack_task(void* vctx, int64_t t, int) {
+  const PackCtx& p = *static_cast<const PackCtx*>(vctx);
+  const int64_t W = ceil_div(p.K, 64);
+  const int64_t r1 = imin(p.R, (t + 1) * p.rowsPerTask);
+  const __m256 tf = _mm256_set1_ps(p.thrF);
+  const __m256d td = _mm256_set1_pd(p.thr);
+  for (int64_t r = t * p.rowsPerTask; r < r1; r++) {
+    const float* x = p.x + r * p.K;
+    uint32_t* o = p.out + r * 2 * W;
+    for (int64_t w = 0; w < W; w++) {
+      const int64_t k0 = w * 64, n = imin(64, p.K - k0);
+      uint64_t bits = 0;
+      if (n == 64) {
+        if (p.shift == nullptr) {
+          for (int q = 0; q < 8; q++) {
+            const __m256 v = _mm256_loadu_ps(x + k0 + 8 * q);
+            bits |= static_cast<uint64_t>(_mm256_movemask_ps(_mm256_cmp_ps(v, tf, _CMP_GE_OQ))) << (8 * q);
+          }
+        } else {
+          for (int q = 0; q < 16; q++) {
+            const __m256d u = _mm256_add_pd(_mm256_cvtps_pd(_mm_loadu_ps(x + k0 + 4 * q)),
+                                            _mm256_cvtps_pd(_mm_loadu_ps(p.shift + k0 + 4 * q)));
+            bits |= static_cast<uint64_t>(_mm256_movemask_pd(_mm256_cmp_pd(u, td, _CMP_GE_OQ))) << (4 * q);
+          }
+        }
+      } else if (p.shift == nullptr) {
+        for (int64_t i = 0; i < n; i++)
+          if (x[k0 + i] >= p.thrF) bits |= static_cast<uint64_t>(1) << i;
+      } else {
+        for (int64_t i = 0; i < n; i++)
+          if (static_cast<double>(x[k0 + i]) + static_cast<double>(p.shift[k0 + i]) >= p.thr)
+            bits |= static_cast<uint64_t>(1) << i;
+      }
+      o[2 * w] = static_cast<uint32_t>(bits);
+      o[2 * w + 1] = static_cast<uint32_t>(bits >> 32);
+    }
+  }
+}
+
+void pack_bits(uint32_t* out, const float* x, const float* shift, double thr, int64_t R, int64_t K, int threads) {
+  PackCtx p{out, x, shift, thr, 0.0f, R, K, 0};
+  float t = static_cast<float>(thr);
+  if (static_cast<double>(t) < thr) t = std::nextafter(t, INFINITY);
+  p.thrF = t;
+  if (static_cast<double>(R) * static_cast<double>(K) < 1.0e5) threads = 1;
+  p.rowsPerTask = imin(R, ceil_div(R, 4 * static_cast<int64_t>(threads > 0 ? threads : 1)));
+  if (p.rowsPerTask < 1) return;
+  parallel_tasks(threads, ceil_div(R, p.rowsPerTask), pack_task, &p);
+}
+
+}  // namespace
+}  // namespace bk
+
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
+
+namespace bk {
+namespace {
+const PathOps kOps = {"avx2", gemm, pack_bits, binary_gemm};
+}
+const PathOps* path_avx2() { return &kOps; }
+}  // namespace bk
+
+#else
+namespace bk {
+const PathOps* path_avx2() { return nullptr; }
+}  // namespace bk
+#endif

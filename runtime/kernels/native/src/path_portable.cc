@@ -1,0 +1,119 @@
+// The portable path: plain C++ (the compiler's baseline vectorisation only), for any CPU. Also the fallback that
+// the faster paths are tested against besides the TS reference.
+#include <cstdint>
+
+#include "common.h"
+
+namespace bk {
+namespace {
+
+constexpr int64_t MR = 4, NR = 8, MC_MAX = 128, NC_MAX = 512, KC_MAX = 256;  // 8 SSE accumulators
+
+void ukernel(int64_t kc, const float* __restrict a, const float* __restrict b, float* c, int64_t ldc, bool acc) {
+  float t[MR][NR] = {};
+  for (int64_t k = 0; k < kc; k++) {
+    for (int64_t r = 0; r < MR; r++) {
+      const float ar = a[k * MR + r];
+      for (int64_t j = 0; j < NR; j++) t[r][j] += ar * b[k * NR + j];
+    }
+  }
+  for (int64_t r = 0; r < MR; r++) {
+    float* cr = c + r * ldc;
+    if (acc) {
+      for (int64_t j = 0; j < NR; j++) cr[j] += t[r][j];
+    } else {
+      for (int64_t j = 0; j < NR; j++) cr[j] = t[r][j];
+    }
+  }
+}
+
+constexpr int64_t GL = 4;
+constexpr int BR = 2, BQ = 1;
+
+struct BinEpilogue;
+template <int R, int Q, bool U>
+void bkern(const uint32_t* a, int64_t lda32, const uint64_t* bp, int64_t W, float* c, int64_t ldc, int64_t ncols,
+           const BinEpilogue& e);
+
+#define BK_AVX_TRANSPOSE 0
+#include "gemm_driver.inc"
+
+// 64-bit popcount: the builtin where it is one instruction (POPCNT, ARM's CNT), else SWAR (faster than libgcc's call).
+inline int64_t popcount64(uint64_t x) {
+#if defined(__x86_64__) && !defined(__POPCNT__)
+  x = x - ((x >> 1) & 0x5555555555555555ull);
+  x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+  x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+  return static_cast<int64_t>((x * 0x0101010101010101ull) >> 56);
+#else
+  return __builtin_popcountll(x);
+#endif
+}
+
+template <int R, int Q, bool U>
+void bkern(const uint32_t* a, int64_t lda32, const uint64_t* bp, int64_t W, float* c, int64_t ldc, int64_t ncols,
+           const BinEpilogue& e) {
+  int64_t pop[R][Q * GL] = {};
+  for (int64_t w = 0; w < W; w++) {
+    for (int r = 0; r < R; r++) {
+      const uint64_t av = ld64(a + r * lda32 + 2 * w);
+      for (int q = 0; q < Q; q++) {
+        const uint64_t* b = bp + (q * W + w) * GL;
+        for (int l = 0; l < GL; l++) pop[r][q * GL + l] += popcount64(U ? (av & b[l]) : (av ^ b[l]));
+      }
+    }
+  }
+  for (int r = 0; r < R; r++) {
+    for (int64_t j = 0; j < ncols; j++) {
+      const int64_t dot = U ? 2 * pop[r][j] - e.popP[r] : e.K - 2 * pop[r][j];
+      c[r * ldc + j] = bin_out(e.scale, dot, e.colScale, j);
+    }
+  }
+}
+
+struct PackCtx {
+  uint32_t* out;
+  const float* x;
+  const float* shift;
+  double thr;
+  int64_t R, K, rowsPerTask;
+};
+
+void pack_task(void* vctx, int64_t t, int) {
+  const PackCtx& p = *static_cast<const PackCtx*>(vctx);
+  const int64_t W = ceil_div(p.K, 64);
+  const int64_t r1 = imin(p.R, (t + 1) * p.rowsPerTask);
+  for (int64_t r = t * p.rowsPerTask; r < r1; r++) {
+    const float* x = p.x + r * p.K;
+    uint32_t* o = p.out + r * 2 * W;
+    for (int64_t h = 0; h < 2 * W; h++) {
+      const int64_t k0 = h * 32, k1 = imin(p.K, k0 + 32);
+      uint32_t bits = 0;
+      if (p.shift == nullptr) {
+        for (int64_t k = k0; k < k1; k++)
+          if (static_cast<double>(x[k]) >= p.thr) bits |= 1u << (k - k0);
+      } else {
+        for (int64_t k = k0; k < k1; k++)
+          if (static_cast<double>(x[k]) + static_cast<double>(p.shift[k]) >= p.thr) bits |= 1u << (k - k0);
+      }
+      o[h] = bits;
+    }
+  }
+}
+
+void pack_bits(uint32_t* out, const float* x, const float* shift, double thr, int64_t R, int64_t K, int threads) {
+  PackCtx p{out, x, shift, thr, R, K, 0};
+  if (static_cast<double>(R) * static_cast<double>(K) < 1.0e5) threads = 1;
+  p.rowsPerTask = imin(R, ceil_div(R, 4 * static_cast<int64_t>(threads > 0 ? threads : 1)));
+  if (p.rowsPerTask < 1) return;
+  parallel_tasks(threads, ceil_div(R, p.rowsPerTask), pack_task, &p);
+}
+
+}  // namespace
+
+const PathOps* path_portable() {
+  static const PathOps ops = {"portable", gemm, pack_bits, binary_gemm};
+  return &ops;
+}
+
+}  // namespace bk

@@ -1,0 +1,223 @@
+// The native set's surface: it implements exactly the Kernels interface (plus path, threads, setThreads); every
+// kernel rejects a buffer one element short with BK7001 before writing anything, on every path; the quantizer and
+// optimiser argument errors carry the reference's codes; loading options and environment variables choose the path
+// and thread count, and bad ones fail with BK7004. Skipped with a message when the addon is not built.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { BitkitError } from '../../../runtime/errors.js';
+import type { Kernels } from '../../../runtime/kernels/kernels.js';
+import { packedLength } from '../../../runtime/kernels/kernels.js';
+import { loadNativeKernels, nativeAvailable, nativeInfo } from '../../../runtime/kernels/native/index.js';
+import { referenceKernels } from '../../../runtime/kernels/reference.js';
+import { Rng } from '../../../runtime/util/rng.js';
+
+const built = nativeAvailable();
+const skip = built ? false : 'native addon not built: run `node scripts/build-native.mjs` to test the native kernels';
+
+type Buf = Float32Array | Int32Array | Uint32Array;
+type Method = Exclude<keyof Kernels, 'name'>;
+
+const rng = new Rng(42);
+const f = (n: number): Float32Array => new Float32Array(n).map(() => rng.normal());
+const u = (n: number): Uint32Array => new Uint32Array(n).map(() => (rng.next() * 4294967296) >>> 0);
+
+const M = 3, KK = 70, N = 4, R = 6, C = 5, B = 2, T = 3, NH = 2, HS = 2;
+const spec = { signed: false, bits: 4, offset: -0.5 };
+const opts = { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-6, weightDecay: 0.01, step: 1, biasCorrection: true };
+
+/** Valid arguments for each kernel (fresh buffers on every call); the same table as sizes.test.ts. */
+const cases: Record<Method, () => unknown[]> = {
+  gemmNN: () => [f(2 * M * N), f(2 * M * KK), f(2 * KK * N), M, KK, N, false, 2],
+  gemmNT: () => [f(2 * M * N), f(2 * M * KK), f(2 * KK * N), M, KK, N, true, 2],
+  gemmTN: () => [f(2 * M * N), f(2 * M * KK), f(2 * KK * N), M, KK, N, false, 2],
+  packBits: () => [new Uint32Array(packedLength(M, KK)), f(M * KK), f(KK), 0, M, KK],
+  binaryGemmSS: () => [f(M * N), u(packedLength(M, KK)), u(packedLength(N, KK)), M, KK, N, 1, f(N)],
+  binaryGemmUS: () => [f(M * N), u(packedLength(M, KK)), u(packedLength(N, KK)), M, KK, N, 1, f(N)],
+  addBias: () => [f(R * C), f(R * C), f(C), R, C],
+  addBiasBackward: () => [f(C), f(R * C), R, C],
+  add: () => [f(R), f(R), f(R), R],
+  scale: () => [f(R), f(R), 2, R],
+  reluForward: () => [f(R), f(R), R],
+  reluBackward: () => [f(R), f(R), f(R), R],
+  geluForward: () => [f(R), f(R), R],
+  geluBackward: () => [f(R), f(R), f(R), R],
+  tanhForward: () => [f(R), f(R), R],
+  tanhBackward: () => [f(R), f(R), f(R), R],
+  softmaxForward: () => [f(B * NH * T * T), f(B * NH * T * T), f(B * T), 0.5, B * NH * T, T, NH * T],
+  softmaxBackward: () => [f(R * C), f(R * C), f(R * C), 0.5, R, C],
+  layerNormForward: () => [f(R * C), f(R), f(R), f(R * C), f(C), f(C), R, C, 1e-5],
+  layerNormBackward: () => [f(R * C), f(C), f(C), f(R * C), f(R * C), f(R), f(R).map(Math.abs), f(C), R, C],
+  embeddingForward: () => [f(R * C), new Int32Array([0, 3, 1, 3, 2, 0]), f(4 * C), R, C],
+  embeddingBackward: () => [f(4 * C), f(R * C), new Int32Array([0, 3, 1, 3, 2, 0]), R, C],
+  splitHeads: () => [f(B * T * NH * HS), f(B * T * NH * HS), B, T, NH, HS],
+  mergeHeads: () => [f(B * T * NH * HS), f(B * T * NH * HS), B, T, NH, HS],
+  sum: () => [f(R), R],
+  sumAbs: () => [f(R), R],
+  sumSquares: () => [f(R), R],
+  min: () => [f(R), R],
+  binarizeWeight: () => [f(R * C), f(R * C), R * C, true],
+  binarizeRows: () => [f(R * C), f(R), f(R * C), R, C, true],
+  actQuantForward: () => [f(R * C), f(R * C), f(C), 0.3, spec, R, C],
+  actQuantBackward: () => [f(R * C), f(C), f(R * C), f(R * C), f(C), 0.3, spec, R, C],
+  adamw: () => [f(R), f(R), f(R), f(R).map(Math.abs), R, opts],
+};
+
+function call(k: Kernels, name: Method, args: unknown[]): unknown {
+  return (k[name] as (...a: unknown[]) => unknown)(...args);
+}
+
+function isBuf(a: unknown): a is Buf {
+  return a instanceof Float32Array || a instanceof Int32Array || a instanceof Uint32Array;
+}
+
+function bk(code: string, message?: RegExp): (e: unknown) => true {
+  return (e: unknown) => {
+    assert.ok(e instanceof BitkitError, `not a BitkitError: ${String(e)}`);
+    assert.equal(e.code, code, e.message);
+    if (message) assert.match(e.message, message);
+    assert.ok(e.hint, `${code} without a hint`);
+    return true;
+  };
+}
+
+describe('native kernel set: interface and size checks', { skip }, () => {
+  const paths = built ? nativeInfo().available : [];
+
+  it('implements exactly the methods of the reference set, plus path, threads and setThreads', () => {
+    const k = loadNativeKernels();
+    const methods = Object.keys(referenceKernels).sort();
+    const extras = ['path', 'threads', 'setThreads'];
+    assert.deepEqual(Object.keys(k).filter((m) => !extras.includes(m)).sort(), methods);
+    for (const m of methods) if (m !== 'name') assert.equal(typeof (k as unknown as Record<string, unknown>)[m], 'function', m);
+    assert.match(k.name, /^native \((avx512|avx2|portable)\)$/);
+  });
+
+  for (const path of paths) {
+    it(`${path}: every kernel runs with valid sizes; any buffer one element short throws BK7001 and writes nothing`, () => {
+      const k = loadNativeKernels({ path, threads: 2 });
+      for (const name of Object.keys(cases) as Method[]) {
+        call(k, name, cases[name]());
+        const nBufs = cases[name]().filter(isBuf).length;
+        for (let which = 0; which < nBufs; which++) {
+          const args = cases[name]();
+          let seen = -1;
+          for (let i = 0; i < args.length; i++) {
+            const a = args[i];
+            if (isBuf(a) && ++seen === which) args[i] = a.slice(0, a.length - 1);
+          }
+          const before = args.map((a) => (isBuf(a) ? a.slice() : a));
+          assert.throws(() => call(k, name, args), bk('BK7001', new RegExp(`^${name}: `)), `${name}, buffer ${which} short`);
+          for (let i = 0; i < args.length; i++) {
+            if (isBuf(args[i])) assert.deepEqual(args[i], before[i], `${name}: argument ${i} was written`);
+          }
+        }
+      }
+    });
+  }
+
+  it('names the buffer and both sizes like the reference; rejects negative, fractional and missing sizes', () => {
+    const k = loadNativeKernels();
+    const z = new Float32Array(4);
+    assert.throws(() => k.add(new Float32Array(3), z, z, 4), { name: 'BitkitError', code: 'BK7001', message: 'add: y has 3 elements, needs 4' });
+    assert.throws(() => k.gemmNN(z, z, z, -1, 1, 1, false), bk('BK7001', /size M is -1/));
+    assert.throws(() => k.scale(z, z, 1, 1.5), bk('BK7001', /size n is 1.5/));
+    assert.throws(() => (k.sum as (...a: unknown[]) => number)(z), bk('BK7001', /size n is undefined/));
+  });
+
+  it('checks sizes against a view\'s own length, not its buffer', () => {
+    const k = loadNativeKernels();
+    const big = new Float32Array(100);
+    const v = big.subarray(10, 13);
+    assert.throws(() => k.reluForward(v, v, 4), bk('BK7001', /y has 3 elements, needs 4/));
+    assert.deepEqual(Array.from(big), new Array(100).fill(0));
+  });
+
+  it('rejects a typed array of the wrong type with BK7001', () => {
+    const k = loadNativeKernels();
+    const asAny = k.packBits as unknown as (...a: unknown[]) => void;
+    assert.throws(() => asAny(new Float32Array(4), new Float32Array(4), null, 0, 1, 4), bk('BK7001', /out must be a Uint32Array/));
+    assert.throws(() => (k.add as unknown as (...a: unknown[]) => void)([1, 2], new Float32Array(2), new Float32Array(2), 2), bk('BK7001', /y must be a Float32Array/));
+  });
+
+  it('ids outside the table throw BK7001 before anything is written', () => {
+    const k = loadNativeKernels();
+    const y = new Float32Array(6);
+    assert.throws(() => k.embeddingForward(y, new Int32Array([0, 5]), new Float32Array(9), 2, 3), bk('BK7001', /ids\[1\] is 5, outside the table of 3 rows/));
+    assert.throws(() => k.embeddingBackward(new Float32Array(9), new Float32Array(6).fill(1), new Int32Array([1, -1]), 2, 3), bk('BK7001', /ids\[1\] is -1/));
+    assert.deepEqual(Array.from(y), [0, 0, 0, 0, 0, 0]);
+  });
+
+  it('quantizer specs and the AdamW step fail with the reference\'s BK7002', () => {
+    const k = loadNativeKernels();
+    const x = new Float32Array(4);
+    for (const [a, s] of [[0.3, { signed: true, bits: 3, offset: 0 }], [0, spec], [NaN, spec], [0.3, { signed: false, bits: 2, offset: NaN }]] as const) {
+      assert.throws(() => referenceKernels.actQuantForward(x, x, null, a, s, 2, 2), { code: 'BK7002' });
+      assert.throws(() => k.actQuantForward(x, x, null, a, s, 2, 2), bk('BK7002', /^actQuantForward: /));
+      assert.throws(() => k.actQuantBackward(x, null, x, x, null, a, s, 2, 2), bk('BK7002', /^actQuantBackward: /));
+    }
+    assert.throws(() => k.adamw(x, x, x, x, 4, { ...opts, step: 0 }), bk('BK7002', /^adamw: step is 0/));
+    // sizes are checked first, as in the reference
+    assert.throws(() => k.adamw(x, x, x, x, 5, { ...opts, step: 0 }), bk('BK7001'));
+    k.adamw(x, x, x, x, 4, { ...opts, step: 0, biasCorrection: false });
+  });
+});
+
+describe('native kernel set: loading, paths and threads', { skip }, () => {
+  it('nativeInfo lists the compiled and available paths, the default choice, threads and CPU features', () => {
+    const info = nativeInfo();
+    assert.ok(info.available.includes('portable'));
+    assert.ok(info.compiled.includes('portable'));
+    for (const p of info.available) assert.ok(info.compiled.includes(p));
+    assert.ok(info.available.includes(info.chosen));
+    assert.ok(info.threads >= 1 && info.hardwareThreads >= 1);
+    assert.equal(typeof info.cpu.avx2, 'boolean');
+    if (info.cpu.avx512vpopcntdq && info.cpu.avx512bw && info.cpu.avx512vl && info.cpu.avx512dq) assert.equal(info.available[0], 'avx512');
+  });
+
+  it('the path option and BITKIT_KERNEL_PATH force a path; unknown paths fail with BK7004', () => {
+    const saved = process.env.BITKIT_KERNEL_PATH;
+    try {
+      process.env.BITKIT_KERNEL_PATH = 'portable';
+      assert.equal(loadNativeKernels().path, 'portable');
+      assert.equal(nativeInfo().chosen, 'portable');
+      assert.equal(loadNativeKernels({ path: nativeInfo().available[0] }).path, nativeInfo().available[0], 'the option wins');
+      process.env.BITKIT_KERNEL_PATH = 'sse9';
+      assert.throws(() => loadNativeKernels(), bk('BK7004', /BITKIT_KERNEL_PATH/));
+    } finally {
+      if (saved === undefined) delete process.env.BITKIT_KERNEL_PATH;
+      else process.env.BITKIT_KERNEL_PATH = saved;
+    }
+    assert.throws(() => loadNativeKernels({ path: 'neon' as never }), bk('BK7004', /neon/));
+    const missing = (['avx512', 'avx2'] as const).filter((p) => !nativeInfo().available.includes(p));
+    for (const p of missing) assert.throws(() => loadNativeKernels({ path: p }), bk('BK7004', /cannot run here/));
+  });
+
+  it('threads: option, BITKIT_THREADS, setThreads; invalid counts fail with BK7004', () => {
+    const saved = process.env.BITKIT_THREADS;
+    try {
+      process.env.BITKIT_THREADS = '3';
+      assert.equal(loadNativeKernels().threads, 3);
+      assert.equal(loadNativeKernels({ threads: 2 }).threads, 2);
+      process.env.BITKIT_THREADS = 'many';
+      assert.throws(() => loadNativeKernels(), bk('BK7004', /BITKIT_THREADS/));
+    } finally {
+      if (saved === undefined) delete process.env.BITKIT_THREADS;
+      else process.env.BITKIT_THREADS = saved;
+    }
+    assert.throws(() => loadNativeKernels({ threads: 0 }), bk('BK7004'));
+    assert.throws(() => loadNativeKernels({ threads: 1.5 }), bk('BK7004'));
+    const k = loadNativeKernels({ threads: 1 });
+    k.setThreads(4);
+    assert.equal(k.threads, 4);
+    assert.throws(() => k.setThreads(0), bk('BK7004'));
+    // a set keeps its own thread count
+    assert.equal(loadNativeKernels({ threads: 2 }).threads, 2);
+    assert.equal(k.threads, 4);
+    // and still computes the same product
+    const A = new Float32Array(64 * 64).map((_, i) => (i % 7) - 3);
+    const C1 = new Float32Array(64 * 64), C4 = new Float32Array(64 * 64);
+    loadNativeKernels({ threads: 1 }).gemmNN(C1, A, A, 64, 64, 64, false);
+    k.gemmNN(C4, A, A, 64, 64, 64, false);
+    assert.deepEqual(C4, C1);
+  });
+});
