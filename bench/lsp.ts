@@ -1,9 +1,9 @@
 // Language-server latency, measured as a client sees it: the server is spawned over stdio and driven through
 // vscode-languageserver-protocol. For a 2,000-line and a 20-line recipe (teacher = a safetensors checkpoint, whose
 // header the server caches), 200 one-character edits each: time from didChange to the publishDiagnostics of that
-// version; then 200 completion requests (a `match:` value: layer names from the checkpoint) and the catalog's
-// header reads. The server measured is the bundle as shipped (server/main.ts bundled by esbuild like dist/server.js;
-// --source runs it through tsx instead). Prints a table; writes JSON to bench/results/lsp.json (or --out FILE).
+// version; then 200 completion requests (a `match:` value: layer names from the checkpoint header). The server
+// measured is the bundle as shipped (server/main.ts bundled by esbuild like dist/server.js; --source runs it
+// through tsx instead). Prints a table; writes JSON to bench/results/lsp.json (or --out FILE).
 //   node --import tsx bench/lsp.ts [--out FILE] [--edits N] [--source]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as esbuild from 'esbuild';

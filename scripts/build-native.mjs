@@ -51,8 +51,11 @@ const r = spawnSync(process.execPath, args, { cwd: dir, stdio: verbose ? 'inheri
 if (r.error) warn(r.error.message);
 if (r.status !== 0) {
   const out = `${r.stdout ?? ''}\n${r.stderr ?? ''}`.split('\n');
-  const first = out.find((l) => /error/i.test(l) && !/^gyp (info|ERR! (stack|System|command|cwd|node|not ok))/.test(l));
-  warn(first ? first.trim().slice(0, 200) : `node-gyp exited with ${r.status}`);
+  // the compiler's first error, else node-gyp's own reason ("gyp ERR! stack Error: ...")
+  const compiler = out.find((l) => /\berror\b/i.test(l) && !l.startsWith('gyp '));
+  const stack = out.find((l) => l.startsWith('gyp ERR! stack Error:'))?.slice('gyp ERR! stack Error:'.length);
+  const reason = compiler ?? stack;
+  warn(reason ? reason.trim().slice(0, 200) : `node-gyp exited with ${r.status}`);
 }
 const addon = join(dir, 'build', 'Release', 'bitkit_native.node');
 if (!existsSync(addon)) warn(`${relative(root, addon)} missing after the build`);

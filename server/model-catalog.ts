@@ -1,13 +1,14 @@
 /**
  * The server's view of the files recipes name: the RecipeFileIO of the recipe checks (runtime/recipe/model-source.ts)
  * with every read cached by path and invalidated when the file changes. Each lookup costs one stat(); a checkpoint
- * header, a config.json or a TSV's first line is read again only when the file's (mtime, size) changed, or when
+ * header, a config.json, a `.bitpack` or a TSV's first line is read again only when the file's (mtime, size) changed, or when
  * the client reports a change (workspace/didChangeWatchedFiles). `reads` counts real reads (tests, bench).
  */
 import { directFileIO, type FileStat, type RecipeFileIO } from '../runtime/recipe/model-source.js';
 import type { SafetensorsHeader } from '../runtime/io/safetensors.js';
+import type { BertConfig } from '../runtime/model/types.js';
 
-type Kind = 'firstLine' | 'safetensorsHeader' | 'json';
+type Kind = 'firstLine' | 'safetensorsHeader' | 'hfConfig' | 'bitpackConfig';
 
 interface Entry {
   stamp: string;
@@ -17,7 +18,7 @@ interface Entry {
 const MAX_ENTRIES = 256;
 
 export class ModelCatalog implements RecipeFileIO {
-  readonly reads: Record<Kind, number> = { firstLine: 0, safetensorsHeader: 0, json: 0 };
+  readonly reads: Record<Kind, number> = { firstLine: 0, safetensorsHeader: 0, hfConfig: 0, bitpackConfig: 0 };
   private entries = new Map<string, Entry>();
 
   constructor(private readonly io: RecipeFileIO = directFileIO) {}
@@ -34,8 +35,12 @@ export class ModelCatalog implements RecipeFileIO {
     return this.cached('safetensorsHeader', path) as SafetensorsHeader | { error: string };
   }
 
-  json(path: string): unknown {
-    return this.cached('json', path);
+  hfConfig(path: string): { config: BertConfig } | { error: string } {
+    return this.cached('hfConfig', path) as { config: BertConfig } | { error: string };
+  }
+
+  bitpackConfig(path: string): { config: BertConfig } | { error: string } {
+    return this.cached('bitpackConfig', path) as { config: BertConfig } | { error: string };
   }
 
   /** Forget what was read from a file (or from every file under a folder). */

@@ -1,17 +1,20 @@
 /**
  * The model behind a recipe, as far as recipe checks need it: the names of its quant points (what override
- * patterns match, runtime/quant/plan.ts), their weight shapes and the architecture. Read cheaply from
+ * patterns match, runtime/quant/plan.ts), their weight shapes and the architecture. Read from
  *   - `teacher.architecture` in the recipe itself,
  *   - a `.safetensors` teacher checkpoint: its header only (bitkit checkpoints carry the config in `bitkit.meta`;
  *     other files give the layer count by their tensor names),
- *   - a Hugging Face model folder: `config.json` (+ the header of `model.safetensors` for exact shapes).
- * A `.bitpack` has no reader yet (its own issue): such a teacher gives no model, so no layer checks.
+ *   - a Hugging Face model folder: `config.json` through runtime/io/hf-folder.ts (+ the header of
+ *     `model.safetensors` for exact shapes),
+ *   - a `.bitpack`: runtime/io/bitpack.ts validates the whole file (CRCs included) and its config is kept.
  *
  * All file access goes through `RecipeFileIO`, so the language server can cache by (mtime, size) and the CLI can
  * read directly; read errors come back as `{ error }` (the reason a checkpoint is corrupt), never as exceptions.
  */
-import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import { readBitpack } from '../io/bitpack.js';
+import { readHfConfig } from '../io/hf-folder.js';
 import { readSafetensorsHeader, type SafetensorsHeader } from '../io/safetensors.js';
 import { paramEntries } from '../model/param-table.js';
 import type { BertConfig } from '../model/types.js';
@@ -31,7 +34,10 @@ export interface RecipeFileIO {
   /** The first line (without its newline), from at most the first 64 KiB. */
   firstLine(path: string): string | { error: string };
   safetensorsHeader(path: string): SafetensorsHeader | { error: string };
-  json(path: string): unknown | { error: string };
+  /** The BertConfig of a Hugging Face folder's config.json (runtime/io/hf-folder.ts). */
+  hfConfig(path: string): { config: BertConfig } | { error: string };
+  /** The BertConfig of a `.bitpack` (runtime/io/bitpack.ts; the tensors are not kept). */
+  bitpackConfig(path: string): { config: BertConfig } | { error: string };
 }
 
 export interface ModelLayer {
@@ -94,7 +100,8 @@ export function readModelInfo(ref: ModelRef, io: RecipeFileIO): ModelInfo | { er
   const st = io.stat(ref.path);
   if ('error' in st) return undefined; // BK5001/BK5002 report it
   if (st.isDirectory) return readHfFolder(ref.path, io);
-  if (!/\.safetensors$/i.test(ref.path)) return undefined; // .bitpack and others: no reader here yet
+  if (/\.bitpack$/i.test(ref.path)) return readBitpackModel(ref.path, io);
+  if (!/\.safetensors$/i.test(ref.path)) return undefined; // other formats: not a teacher bitkit reads
   const header = io.safetensorsHeader(ref.path);
   if ('error' in header) return header;
   let m = fromHeader.get(header);
@@ -102,41 +109,30 @@ export function readModelInfo(ref: ModelRef, io: RecipeFileIO): ModelInfo | { er
   return m;
 }
 
-const hfMemo = new WeakMap<object, { header: unknown; origin: string; result: ModelInfo | { error: string } }>();
+const configMemo = new WeakMap<object, { header: unknown; result: ModelInfo | { error: string } }>();
 
 function readHfFolder(dir: string, io: RecipeFileIO): ModelInfo | { error: string } {
   const cfgPath = join(dir, 'config.json');
   if ('error' in io.stat(cfgPath)) return { error: 'a Hugging Face model folder needs config.json, and this folder has none' };
-  const cfg = io.json(cfgPath);
+  const cfg = io.hfConfig(cfgPath);
+  if ('error' in cfg) return cfg;
   const weights = join(dir, 'model.safetensors');
   const header = 'error' in io.stat(weights) ? null : io.safetensorsHeader(weights);
-  const origin = `Hugging Face folder ${baseName(dir)}`;
-  const key = cfg !== null && typeof cfg === 'object' ? cfg : undefined;
-  const memo = key ? hfMemo.get(key) : undefined;
-  if (memo && memo.header === header && memo.origin === origin) return memo.result;
-  const result = modelFromHfConfig(cfg, header, origin);
-  if (key) hfMemo.set(key, { header, origin, result });
+  const memo = configMemo.get(cfg);
+  if (memo && memo.header === header) return memo.result;
+  const result = header && 'error' in header ? { error: `model.safetensors: ${header.error}` } : modelFromConfig(cfg.config as unknown as Record<string, unknown>, `Hugging Face folder ${baseName(dir)}`, header);
+  configMemo.set(cfg, { header, result });
   return result;
 }
 
-function modelFromHfConfig(cfg: unknown, header: SafetensorsHeader | { error: string } | null, origin: string): ModelInfo | { error: string } {
-  if (cfg !== null && typeof cfg === 'object' && 'error' in cfg) return { error: `config.json: ${String((cfg as { error: string }).error)}` };
-  const c = cfg as Record<string, unknown> | null;
-  const layers = c?.num_hidden_layers;
-  if (typeof layers !== 'number' || !Number.isInteger(layers) || layers < 1 || layers > 1000) {
-    return { error: 'config.json has no valid num_hidden_layers (is this a BERT model folder?)' };
-  }
-  if (header && 'error' in header) return { error: `model.safetensors: ${header.error}` };
-  const config = {
-    layers,
-    hidden: c!.hidden_size,
-    heads: c!.num_attention_heads,
-    intermediate: c!.intermediate_size,
-    maxPositions: c!.max_position_embeddings,
-    vocabSize: c!.vocab_size,
-    typeVocabSize: c!.type_vocab_size,
-  };
-  return modelFromConfig(config, origin, header);
+function readBitpackModel(path: string, io: RecipeFileIO): ModelInfo | { error: string } {
+  const cfg = io.bitpackConfig(path);
+  if ('error' in cfg) return cfg;
+  const memo = configMemo.get(cfg);
+  if (memo) return memo.result;
+  const result = modelFromConfig(cfg.config as unknown as Record<string, unknown>, `bitpack ${baseName(path)}`, null);
+  configMemo.set(cfg, { header: null, result });
+  return result;
 }
 
 /** A safetensors header: a bitkit checkpoint's `bitkit.meta` config, or the layer count from the tensor names. */
@@ -239,11 +235,18 @@ export const directFileIO: RecipeFileIO = {
       return { error: reason(e) };
     }
   },
-  json(path) {
+  hfConfig(path) {
     try {
-      return JSON.parse(readFileSync(path, 'utf8')) as unknown;
+      return { config: readHfConfig(path).config };
     } catch (e) {
-      return { error: e instanceof SyntaxError ? `not valid JSON: ${e.message}` : reason(e) };
+      return { error: reason(e) };
+    }
+  },
+  bitpackConfig(path) {
+    try {
+      return { config: readBitpack(path).config };
+    } catch (e) {
+      return { error: reason(e) };
     }
   },
 };

@@ -4,7 +4,11 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Diagnostic, Range } from 'vscode-languageserver-protocol';
+import { packModel } from '../../runtime/engine/packed-model.js';
+import { writeBitpack } from '../../runtime/io/bitpack.js';
 import { writeSafetensors } from '../../runtime/io/safetensors.js';
+import { metaFor, tinyVocab } from '../runtime/engine/helpers.js';
+import { tinyConfig, tinyModel } from '../runtime/model/tiny-model.js';
 import { makeDiagnostic, type DiagnosticCode } from '../../runtime/recipe/diagnostics.js';
 import { toLspDiagnostic } from '../../server/convert.js';
 
@@ -68,4 +72,11 @@ stages:
     bits: W1A1
 overrides:
 ${overrides}`;
+}
+
+/** A real `.bitpack` of the tiny W1A1 test model (runtime/io/bitpack.ts); returns its layer count. */
+export function writeBitpackFixture(path: string): number {
+  const m = tinyModel(1, 1);
+  writeBitpack(path, packModel(m, metaFor(m), tinyVocab));
+  return tinyConfig.layers;
 }

@@ -1,15 +1,14 @@
-// The model behind a recipe: layer names from a safetensors header, a Hugging Face folder and the recipe's
-// architecture; headers cached and re-read only when the file changes (mtime, size) or the client says so.
-// `.bitpack` teachers have no reader yet (their own issue): they give no model and no layer checks.
+// The model behind a recipe: layer names from a safetensors header, a Hugging Face folder, a `.bitpack` and the
+// recipe's architecture; headers cached and re-read only when the file changes (mtime, size) or the client says so.
 import assert from 'node:assert/strict';
-import { rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { listQuantPoints } from '../../runtime/quant/plan.js';
 import { directFileIO, readModelInfo, type ModelInfo } from '../../runtime/recipe/model-source.js';
 import { ModelCatalog } from '../../server/model-catalog.js';
 import { LspClient, rangeOf, uriOf } from './lsp-client.js';
-import { checkpointRecipe, tempDir, writeCheckpoint, writeHfFolder } from './fixtures.js';
+import { checkpointRecipe, tempDir, writeBitpackFixture, writeCheckpoint, writeHfFolder } from './fixtures.js';
 
 let dir: string;
 let client: LspClient;
@@ -34,9 +33,14 @@ test('layer names and shapes from a safetensors header, an HF folder and an arch
   assert.deepEqual(st.layers.map((l) => l.shape), arch.layers.map((l) => l.shape));
   assert.deepEqual(hf.layers.find((l) => l.name === 'bert.encoder.layer.1.intermediate.dense')!.shape, [16, 8]);
   assert.equal(hf.config.maxPositions, 64);
-  // no reader for .bitpack yet: nothing, rather than a guess
-  writeFileSync(join(dir, 'model.bitpack'), 'BITPACK?');
-  assert.equal(readModelInfo({ kind: 'checkpoint', path: join(dir, 'model.bitpack') }, directFileIO), undefined);
+  // a .bitpack: its config, read and validated by runtime/io/bitpack.ts
+  const layers = writeBitpackFixture(join(dir, 'model.bitpack'));
+  const bp = readModelInfo({ kind: 'checkpoint', path: join(dir, 'model.bitpack') }, directFileIO) as ModelInfo;
+  assert.equal(bp.origin, 'bitpack model.bitpack');
+  assert.deepEqual(bp.layers.map((l) => l.name), listQuantPoints({ layers }).map((p) => p.name));
+  writeFileSync(join(dir, 'fake.bitpack'), '{"not": "a bitpack"}');
+  const fake = readModelInfo({ kind: 'checkpoint', path: join(dir, 'fake.bitpack') }, directFileIO);
+  assert.match((fake as { error: string }).error, /not a \.bitpack file: it looks like a JSON file/);
 });
 
 test('the catalog reads a header once, again only when the file changes or is invalidated', () => {
@@ -93,6 +97,16 @@ test('through the server: an HF folder teacher, a broken HF folder, and a checkp
   writeCheckpoint(join(dir, 'grows.safetensors'), 6);
   assert.deepEqual(await client.change(guri, `${g}# edited\n`), []);
 
-  const bitpack = checkpointRecipe('model.bitpack', ov);
-  assert.deepEqual(await client.open(uriOf(join(dir, 'bitpack.bitkit.yaml')), bitpack), [], '.bitpack: no reader yet, no layer checks');
+  // a .bitpack teacher: layer names from its metadata; a damaged one is BK5005 with the reader's reason
+  writeBitpackFixture(join(dir, 'teacher.bitpack'));
+  const bitpack = checkpointRecipe('teacher.bitpack', ov);
+  const dp = await client.open(uriOf(join(dir, 'bitpack.bitkit.yaml')), bitpack);
+  assert.deepEqual(dp.map((x) => [x.code, x.range, String(x.message).split('\n')[0]]), [
+    ['BK4003', rangeOf(bitpack, 'bert.encoder.layer.3.attention.self.query'), "Override 'bert.encoder.layer.3.attention.self.query' matches no layer of the model (bitpack teacher.bitpack)."],
+  ]);
+  const bytes = readFileSync(join(dir, 'teacher.bitpack'));
+  writeFileSync(join(dir, 'teacher.bitpack'), bytes.subarray(0, bytes.length - 8));
+  const dt = await client.change(uriOf(join(dir, 'bitpack.bitkit.yaml')), `${bitpack}# edited\n`);
+  assert.deepEqual(dt.map((x) => [x.code, x.range]), [['BK5005', rangeOf(bitpack, 'teacher.bitpack')]]);
+  assert.match(String(dt[0]!.message), /^The teacher checkpoint is corrupt: .*teacher\.bitpack \(.+\)/);
 });

@@ -3,6 +3,8 @@
 // path. Errors are thrown as JS Errors whose message is "CODE|message[|hint]"; runtime/kernels/native/index.ts turns
 // them into BitkitErrors. The argument order is the Kernels interface's (runtime/kernels/kernels.ts), except that
 // ActQuantSpec and AdamWOptions arrive flattened into numbers.
+// (Over 600 lines on purpose: it is one table of thin per-kernel wrappers, each mirroring a reference size check;
+// splitting it would scatter the one place that says what every kernel accepts.)
 #include <napi.h>
 
 #include <cmath>

@@ -1,6 +1,7 @@
 // The persistent thread pool (created once, grown on demand, never torn down: the workers sleep on a condition
-// variable between jobs after a short spin) and the per-thread scratch buffers.
+// variable between jobs after spinning for up to 2 ms) and the per-thread scratch buffers.
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
@@ -25,15 +26,33 @@ inline void cpu_relax() {
 #endif
 }
 
+// Spin (with pause) until pred() holds or `us` microseconds passed; true if pred() held. Workers spin this long after
+// a job before sleeping: kernels come in quick succession, and a sleeping thread on a busy machine may wait a whole
+// scheduler slice to run again.
+template <class P>
+bool spin_until(const P& pred, int64_t us) {
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0;; i++) {
+    if (pred()) return true;
+    cpu_relax();
+    if ((i & 63) == 63 && std::chrono::steady_clock::now() - t0 > std::chrono::microseconds(us)) return pred();
+  }
+}
+
+constexpr int64_t kSpinUs = 2000;
+
 thread_local bool t_in_pool = false;  // set on workers and on a caller while it runs a job: nested loops run serially
 
 struct Job {
   TaskFn fn = nullptr;
   void* ctx = nullptr;
   int64_t ntasks = 0;
-  int threads = 0;  // participants, the caller (worker 0) included
+  int threads = 0;   // participants, the caller (worker 0) included
+  uint64_t seq = 0;  // job number: tasks are claimed as (seq << 32 | index), so a late worker never claims a later job's
 };
 
+// The caller waits for the job's TASKS to finish, not for every worker to check in: a worker that the OS has not
+// run yet (busy machine) simply finds nothing left to claim, and never holds the caller up.
 class Pool {
  public:
   void reserve(int threads) {
@@ -51,35 +70,44 @@ class Pool {
     int participants = threads;
     if (participants > size()) participants = size();
     if (participants > ntasks) participants = static_cast<int>(ntasks);
+    Job j;
     {
       std::lock_guard<std::mutex> g(m_);
       job_.fn = fn;
       job_.ctx = ctx;
       job_.ntasks = ntasks;
       job_.threads = participants;
-      next_.store(0, std::memory_order_relaxed);
-      active_.store(participants - 1, std::memory_order_relaxed);
-      gen_.store(gen_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+      job_.seq = ++seq_;
+      done_.store(0, std::memory_order_relaxed);
+      claim_.store(job_.seq << 32, std::memory_order_relaxed);
+      gen_.store(job_.seq, std::memory_order_release);
+      j = job_;
     }
     cv_.notify_all();
     t_in_pool = true;
-    work(job_, 0);
+    work(j, 0);
     t_in_pool = false;
-    // wait for the other participants: spin a little, then sleep
-    for (int spin = 0; spin < 4000 && active_.load(std::memory_order_acquire) != 0; spin++) cpu_relax();
-    if (active_.load(std::memory_order_acquire) != 0) {
+    // wait for the tasks the workers claimed: spin a little, then sleep
+    if (!spin_until([&] { return done_.load(std::memory_order_acquire) == ntasks; }, kSpinUs)) {
       std::unique_lock<std::mutex> lk(m_);
-      done_cv_.wait(lk, [this] { return active_.load(std::memory_order_acquire) == 0; });
+      done_cv_.wait(lk, [&] { return done_.load(std::memory_order_acquire) == ntasks; });
     }
     return true;
   }
 
  private:
+  // Claims and runs tasks of job j until none is left (or the job is over).
   void work(const Job& j, int worker) {
+    uint64_t v = claim_.load(std::memory_order_acquire);
     for (;;) {
-      int64_t t = next_.fetch_add(1, std::memory_order_relaxed);
-      if (t >= j.ntasks) break;
-      j.fn(j.ctx, t, worker);
+      if ((v >> 32) != j.seq || static_cast<int64_t>(v & 0xffffffffu) >= j.ntasks) return;
+      if (!claim_.compare_exchange_weak(v, v + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
+      j.fn(j.ctx, static_cast<int64_t>(v & 0xffffffffu), worker);
+      if (done_.fetch_add(1, std::memory_order_acq_rel) + 1 == j.ntasks) {
+        std::lock_guard<std::mutex> g(m_);
+        done_cv_.notify_one();
+      }
+      v = claim_.load(std::memory_order_acquire);
     }
   }
 
@@ -94,7 +122,7 @@ class Pool {
   void worker_main(int id, uint64_t seen) {
     t_in_pool = true;
     for (;;) {
-      for (int spin = 0; spin < 1500 && gen_.load(std::memory_order_acquire) == seen; spin++) cpu_relax();
+      spin_until([&] { return gen_.load(std::memory_order_acquire) != seen; }, kSpinUs);
       Job j;
       {
         std::unique_lock<std::mutex> lk(m_);
@@ -102,12 +130,7 @@ class Pool {
         seen = gen_.load(std::memory_order_relaxed);
         j = job_;
       }
-      if (id >= j.threads) continue;
-      work(j, id);
-      if (active_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-        std::lock_guard<std::mutex> g(m_);
-        done_cv_.notify_one();
-      }
+      if (id < j.threads) work(j, id);
     }
   }
 
@@ -117,9 +140,10 @@ class Pool {
   std::condition_variable done_cv_;
   std::atomic<unsigned> workers_{0};
   Job job_;
+  uint64_t seq_ = 0;
   std::atomic<uint64_t> gen_{0};
-  std::atomic<int64_t> next_{0};
-  std::atomic<int> active_{0};
+  std::atomic<uint64_t> claim_{0};
+  std::atomic<int64_t> done_{0};
 };
 
 // Leaked on purpose: detached workers may still wait on it while the process exits.
@@ -141,7 +165,8 @@ thread_local Scratch t_scratch;
 
 void parallel_tasks(int threads, int64_t ntasks, TaskFn fn, void* ctx) {
   if (ntasks <= 0) return;
-  if (threads > 1 && ntasks > 1 && !t_in_pool && pool().run(threads, ntasks, fn, ctx)) return;
+  if (threads > 1 && ntasks > 1 && ntasks < (int64_t{1} << 31) && !t_in_pool && pool().run(threads, ntasks, fn, ctx))
+    return;
   for (int64_t t = 0; t < ntasks; t++) fn(ctx, t, 0);
 }
 
