@@ -11,8 +11,12 @@
  *   BK41xx         quantization plan         runtime/quant/plan.ts
  *   BK51xx         tokenizer, GLUE data      runtime/data/codes.ts
  *   BK60xx         safetensors               runtime/io/safetensors.ts (SAFETENSORS_ERRORS)
+ *   BK62xx         .bitpack                  runtime/io/bitpack.ts
+ *   BK65xx-BK67xx  HF folders, ONNX, inspect/profile   runtime/io/hf-folder.ts, runtime/io/onnx/, runtime/profile/
  *   BK61xx         bitkit checkpoints        runtime/train/checkpoint.ts
- *   BK7001-BK7003  kernel arguments, kernel selection   runtime/kernels/check.ts, select.ts
+ *   BK7001-BK7002  kernel arguments          runtime/kernels/check.ts (and the native/WASM sets, same messages)
+ *   BK7004         native addon missing / path unsupported / bad thread count   runtime/kernels/native/index.ts
+ *   BK7005-BK7006  WASM module not built / memory limit    runtime/kernels/wasm/
  *   BK71xx         model shapes and state    runtime/model/
  *   BK31xx         stage order at run time   runtime/train/distill.ts
  *   BK9xxx         CLI usage and run folders runtime/cli/, runtime/train/distill.ts

@@ -60,7 +60,9 @@ async function runDistill(cmd: ParsedCommand): Promise<number> {
   const jsonl = o['events'] === 'jsonl';
   const sink: EventSink = jsonl ? new JsonlSink((line) => process.stdout.write(line)) : new TerminalSink(process.stderr, Boolean(o['quiet']));
   const { kernels, reason, fallback } = selectKernels(recipe.kernels, { threads: recipe.threads });
+  // Say which kernel set runs and why; a fallback from a faster set is a warning.
   if (fallback) warn(sink, `kernels: ${reason} (${fallback})`, jsonl);
+  else if (!jsonl) process.stderr.write(`kernels: ${kernels.name} (${reason})\n`);
 
   const cancel: CancelToken = { requested: false };
   const onSignal = () => {
