@@ -1,3 +1,9 @@
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The GLUE files, next to the repository (../shared/data/glue), never copied into it. */
+export const glueRoot = resolve(fileURLToPath(new URL('..', import.meta.url)), '..', 'shared', 'data', 'glue');
+
 /**
  * The rows of the paper's comparison (bit-algorithm.md §6-7) as recipe fragments: which stages each method runs
  * from the shared FP teacher, and with which quantization options. bench/glue.ts turns them into recipes.
@@ -81,3 +87,40 @@ export const PAPER: Record<string, Record<string, number>> = {
   'bit-w1a4': { sst2: 91.5, cola: 42.0, stsb: 86.3 },
   binarybert: { sst2: 53.2, cola: 0, stsb: 6.1 },
 };
+
+export const TASKS: Record<string, { dir: string; metric: string }> = {
+  sst2: { dir: 'SST-2', metric: 'accuracy' },
+  cola: { dir: 'CoLA', metric: 'mcc' },
+  stsb: { dir: 'STS-B', metric: 'pearson/spearman' },
+};
+
+/** Model and schedule sizes. `small` is sized for the 15-minute-per-task-and-seed budget on 2 cores. */
+export const PRESETS: Record<string, { arch: string; maxLength: number; maxTrain: number; teacherEpochs: number; stageEpochs: number; batchSize: number; teacherLr: number; lr: number }> = {
+  mini: { arch: '{ layers: 1, hidden: 32, heads: 2, intermediate: 64, maxPositions: 64 }', maxLength: 32, maxTrain: 3000, teacherEpochs: 3, stageEpochs: 2, batchSize: 32, teacherLr: 1e-3, lr: 1e-3 },
+  tiny: { arch: '{ layers: 1, hidden: 32, heads: 2, intermediate: 64, maxPositions: 64 }', maxLength: 32, maxTrain: 800, teacherEpochs: 3, stageEpochs: 2, batchSize: 32, teacherLr: 2e-3, lr: 1e-3 },
+  small: { arch: '{ layers: 2, hidden: 64, heads: 2, intermediate: 256, maxPositions: 64 }', maxLength: 48, maxTrain: 8000, teacherEpochs: 3, stageEpochs: 2, batchSize: 32, teacherLr: 1e-3, lr: 5e-4 },
+};
+
+export function recipeYaml(task: string, method: Method, preset: (typeof PRESETS)[string], seed: number, maxTrain: number, teacherCheckpoint: string | null): string {
+  const t = TASKS[task]!;
+  const teacher = teacherCheckpoint
+    ? `  checkpoint: ${JSON.stringify(teacherCheckpoint)}`
+    : `  architecture: ${preset.arch}\n  train: { epochs: ${preset.teacherEpochs}, batchSize: ${preset.batchSize}, lr: ${preset.teacherLr}, seed: ${seed} }`;
+  const quant = method.quantization ? `quantization: ${JSON.stringify(method.quantization)}\n` : '';
+  const stages = method.stages.map((s) => `  - { name: ${s.name}, teacher: ${s.teacher}, bits: ${s.bits}, epochs: ${preset.stageEpochs} }`).join('\n');
+  return `version: 1
+name: ${task}-${method.id}-s${seed}
+task: ${task}
+data:
+  train: ${JSON.stringify(join(glueRoot, t.dir, 'train.tsv'))}
+  dev: ${JSON.stringify(join(glueRoot, t.dir, 'dev.tsv'))}
+  maxLength: ${preset.maxLength}
+  maxTrainExamples: ${maxTrain}
+teacher:
+${teacher}
+${quant}defaults: { batchSize: ${preset.batchSize}, lr: ${preset.lr}, seed: ${seed} }
+stages:
+${stages}
+`;
+}
+

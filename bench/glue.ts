@@ -21,19 +21,7 @@ import type { KernelsChoice } from '../runtime/recipe/types.js';
 import { distill } from '../runtime/train/distill.js';
 import type { StageSummary } from '../runtime/train/events.js';
 import { TerminalSink } from '../runtime/train/progress.js';
-import { METHODS, type Method, PAPER } from './glue-methods.js';
-
-const TASKS: Record<string, { dir: string; metric: string }> = {
-  sst2: { dir: 'SST-2', metric: 'accuracy' },
-  cola: { dir: 'CoLA', metric: 'mcc' },
-  stsb: { dir: 'STS-B', metric: 'pearson/spearman' },
-};
-
-/** Model and schedule sizes. `small` is sized for the 15-minute-per-task-and-seed budget on 2 cores. */
-const PRESETS: Record<string, { arch: string; maxLength: number; maxTrain: number; teacherEpochs: number; stageEpochs: number; batchSize: number; teacherLr: number; lr: number }> = {
-  tiny: { arch: '{ layers: 1, hidden: 32, heads: 2, intermediate: 64, maxPositions: 64 }', maxLength: 32, maxTrain: 800, teacherEpochs: 3, stageEpochs: 2, batchSize: 32, teacherLr: 2e-3, lr: 1e-3 },
-  small: { arch: '{ layers: 2, hidden: 64, heads: 2, intermediate: 256, maxPositions: 64 }', maxLength: 48, maxTrain: 8000, teacherEpochs: 3, stageEpochs: 2, batchSize: 32, teacherLr: 1e-3, lr: 5e-4 },
-};
+import { glueRoot, METHODS, type Method, PAPER, PRESETS, recipeYaml, TASKS } from './glue-methods.js';
 
 interface RowResult {
   method: string;
@@ -47,30 +35,6 @@ interface RowResult {
 }
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
-const glueRoot = resolve(repo, '..', 'shared', 'data', 'glue');
-
-function recipeYaml(task: string, method: Method, preset: (typeof PRESETS)[string], seed: number, maxTrain: number, teacherCheckpoint: string | null): string {
-  const t = TASKS[task]!;
-  const teacher = teacherCheckpoint
-    ? `  checkpoint: ${JSON.stringify(teacherCheckpoint)}`
-    : `  architecture: ${preset.arch}\n  train: { epochs: ${preset.teacherEpochs}, batchSize: ${preset.batchSize}, lr: ${preset.teacherLr}, seed: ${seed} }`;
-  const quant = method.quantization ? `quantization: ${JSON.stringify(method.quantization)}\n` : '';
-  const stages = method.stages.map((s) => `  - { name: ${s.name}, teacher: ${s.teacher}, bits: ${s.bits}, epochs: ${preset.stageEpochs} }`).join('\n');
-  return `version: 1
-name: ${task}-${method.id}-s${seed}
-task: ${task}
-data:
-  train: ${JSON.stringify(join(glueRoot, t.dir, 'train.tsv'))}
-  dev: ${JSON.stringify(join(glueRoot, t.dir, 'dev.tsv'))}
-  maxLength: ${preset.maxLength}
-  maxTrainExamples: ${maxTrain}
-teacher:
-${teacher}
-${quant}defaults: { batchSize: ${preset.batchSize}, lr: ${preset.lr}, seed: ${seed} }
-stages:
-${stages}
-`;
-}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
