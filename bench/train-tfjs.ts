@@ -118,14 +118,51 @@ function quantize1(tf: Tf, u: T, a: T, signed: boolean): T {
   return f(u, a) as T;
 }
 
+/** How the tfjs model multiplies: 'nn' = every product and gradient as a non-transposed matMul (explicit transposes),
+ * 'plain' = tf.matMul with transpose flags and its own gradients. */
+export type TfMatMul = 'nn' | 'plain';
+
+/** Swap the last two axes. */
+const swapLast = (tf: Tf, x: T): T => {
+  const r = x.rank;
+  const perm = Array.from({ length: r }, (_, i) => i);
+  perm[r - 2] = r - 1;
+  perm[r - 1] = r - 2;
+  return tf.transpose(x, perm);
+};
+
+/**
+ * a[..., M, K] · b[..., K, N] whose gradients are non-transposed products too: dA = dY · b^T, dB = a^T · dY with the
+ * transposes done by the Transpose kernel. tfjs-wasm's BatchMatMul takes XNNPACK only without transpose flags; with
+ * them (what tf.matMul's own gradient uses) it ran 15x slower here (1 vs 15 GFLOP/s on 1024x768x3072).
+ */
+function matMulNN(tf: Tf, a: T, b: T): T {
+  const f = tf.customGrad((...args: (T | TF.GradSaveFunc)[]) => {
+    const [x, y, save] = args as [T, T, TF.GradSaveFunc];
+    save([x, y]);
+    return {
+      value: tf.matMul(x, y),
+      gradFunc: (dy: T, saved: T[]) => {
+        const [xs, ys] = saved as [T, T];
+        return [tf.matMul(dy, swapLast(tf, ys)), tf.matMul(swapLast(tf, xs), dy)];
+      },
+    };
+  });
+  return f(a, b) as T;
+}
+
 interface Outputs {
   logits: T;
   hidden: T[];
 }
 
 /** The BERT forward of runtime/model/ in tf ops; `dropout` 0 = off (the teacher, or no dropout). */
-function forward(tf: Tf, m: BertModel, get: (name: string) => T, ids: { word: T; type: T; pos: T; maskBias: T }, B: number, Tn: number, dropout: { hidden: number; attention: number }): Outputs {
+function forward(tf: Tf, m: BertModel, get: (name: string) => T, ids: { word: T; type: T; pos: T; maskBias: T }, B: number, Tn: number,
+  dropout: { hidden: number; attention: number }, how: TfMatMul): Outputs {
   const cfg = m.config;
+  /** a · b, or a · b^T when transposeB */
+  const mm = (a: T, b: T, transposeB: boolean): T =>
+    how === 'plain' ? tf.matMul(a, b, false, transposeB) : matMulNN(tf, a, transposeB ? swapLast(tf, b) : b);
   const plan = m.plan;
   const opts = plan?.options;
   const { hidden: C, heads: NH } = cfg;
@@ -152,7 +189,7 @@ function forward(tf: Tf, m: BertModel, get: (name: string) => T, ids: { word: T;
     const w = get(`${point}.weight`);
     return lp && lp.weightBits === 1 ? binarize(tf, w, opts!.weightCentering, false) : w;
   };
-  const linear = (x: T, point: string): T => tf.add(tf.matMul(actQ(x, point), weight(point), false, true), get(`${point}.bias`));
+  const linear = (x: T, point: string): T => tf.add(mm(actQ(x, point), weight(point), true), get(`${point}.bias`));
 
   const wordPlan = planFor(plan, 'bert.embeddings.word_embeddings');
   let word = get('bert.embeddings.word_embeddings.weight');
@@ -168,9 +205,9 @@ function forward(tf: Tf, m: BertModel, get: (name: string) => T, ids: { word: T;
     const qh = heads(actQ(linear(x, `${pre}.attention.self.query`), `${pre}.attention.self.query_layer`));
     const kh = heads(actQ(linear(x, `${pre}.attention.self.key`), `${pre}.attention.self.key_layer`));
     const vh = heads(actQ(linear(x, `${pre}.attention.self.value`), `${pre}.attention.self.value_layer`));
-    const s = tf.add(tf.div(tf.matMul(qh, kh, false, true), Math.sqrt(HS)), ids.maskBias); // [B,NH,T,T]
+    const s = tf.add(tf.div(mm(qh, kh, true), Math.sqrt(HS)), ids.maskBias); // [B,NH,T,T]
     const probs = actQ(drop(tf.softmax(s, -1), dropout.attention), `${pre}.attention.self.attention_probs`);
-    const ctx = tf.reshape(tf.transpose(tf.matMul(probs, vh), [0, 2, 1, 3]), [B * Tn, C]);
+    const ctx = tf.reshape(tf.transpose(mm(probs, vh, false), [0, 2, 1, 3]), [B * Tn, C]);
     const attnOut = layerNorm(tf.add(drop(linear(ctx, `${pre}.attention.output.dense`), dropout.hidden), x), `${pre}.attention.output.LayerNorm`);
     const h = linear(attnOut, `${pre}.intermediate.dense`);
     const a = act === 'gelu' ? tf.mul(tf.mul(h, 0.5), tf.add(1, tf.erf(tf.div(h, Math.SQRT2)))) : tf.relu(h);
@@ -179,7 +216,7 @@ function forward(tf: Tf, m: BertModel, get: (name: string) => T, ids: { word: T;
   }
   const first = tf.reshape(tf.slice(tf.reshape(x, [B, Tn, C]), [0, 0, 0], [B, 1, C]), [B, C]);
   const pooled = drop(tf.tanh(linear(first, 'bert.pooler.dense')), dropout.hidden);
-  const logits = tf.add(tf.matMul(pooled, get('classifier.weight'), false, true), get('classifier.bias'));
+  const logits = tf.add(mm(pooled, get('classifier.weight'), true), get('classifier.bias'));
   return { logits, hidden };
 }
 
@@ -193,7 +230,8 @@ export interface TfjsDistill {
  * The tfjs twin of a (teacher, student) pair: parameters copied from the models' paramData (scales `a` already
  * initialised), trained on one fixed batch. `dropout` is the student's hidden/attention dropout probability.
  */
-export function makeTfjsDistill(tf: Tf, teacher: BertModel, student: BertModel, batch: Batch, optimizer: OptimizerSpec, loss: LossWeights, dropout: number): TfjsDistill {
+export function makeTfjsDistill(tf: Tf, teacher: BertModel, student: BertModel, batch: Batch, optimizer: OptimizerSpec, loss: LossWeights, dropout: number,
+  how: TfMatMul = 'nn'): TfjsDistill {
   const { B, T: Tn } = batch;
   const tParams = new Map<string, T>();
   for (const s of teacher.params) tParams.set(s.name, tf.tensor(Float32Array.from(teacher.param(s.name)), s.shape));
@@ -222,9 +260,9 @@ export function makeTfjsDistill(tf: Tf, teacher: BertModel, student: BertModel, 
     step(): number {
       stepCount++;
       return tf.tidy(() => {
-        const t = tf.tidy(() => forward(tf, teacher, (n) => tParams.get(n)!, ids, B, Tn, { hidden: 0, attention: 0 }));
+        const t = tf.tidy(() => forward(tf, teacher, (n) => tParams.get(n)!, ids, B, Tn, { hidden: 0, attention: 0 }, how) as unknown as TF.TensorContainer) as unknown as Outputs;
         const { value, grads } = tf.variableGrads(() => {
-          const s = forward(tf, student, (n) => vars.get(n)!, ids, B, Tn, { hidden: dropout, attention: dropout });
+          const s = forward(tf, student, (n) => vars.get(n)!, ids, B, Tn, { hidden: dropout, attention: dropout }, how);
           let total: T = tf.scalar(0);
           if (loss.pred > 0) {
             const pt = tf.softmax(tf.div(t.logits, temp), -1);

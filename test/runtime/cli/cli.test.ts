@@ -144,3 +144,21 @@ test('distill, eval; a truncated or corrupt checkpoint is a clear error; SIGTERM
   writeFileSync(corrupt, c);
   assertBadInput(bitkit(['eval', corrupt, '--data', join(tiny.dir, 'dev.tsv')]), /corrupt\.safetensors/);
 });
+
+test('a native addon that fails to load falls back to WASM with one warning, never a crash', () => {
+  const tiny = writeTinyRun({ epochs: 1 });
+  const bogus = join(scratch, 'bogus.node');
+  writeFileSync(bogus, 'not a shared library');
+  const r = spawnSync(process.execPath, [BIN, 'distill', tiny.recipe, '--kernels', 'auto', '--quiet'], {
+    cwd: tiny.dir,
+    env: { ...env, BITKIT_NATIVE_ADDON: bogus },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const warnings = r.stderr.split('\n').filter((l) => l.startsWith('kernels:'));
+  assert.equal(warnings.length, 1, r.stderr);
+  assert.match(warnings[0]!, /native addon is not available, using WASM/);
+  assert.match(warnings[0]!, /bogus\.node/);
+  assert.match(r.stderr, /kernels: wasm \(simd128\)/);
+});
