@@ -251,8 +251,12 @@ async function main(): Promise<void> {
     c.engines[id] ? `${fmt(c.engines[id]!.gops)}${x(vs)}` : '-';
   const pf = (v: boolean | null | undefined): string => (v === null || v === undefined ? '-' : v ? 'pass' : 'FAIL');
   const targetNames = Object.keys(cells[0]?.targets ?? {});
+  const short: Record<string, string> = {
+    'native FP32 >= 0.6x ORT': 'T1 NT>=0.6x', 'native SS avx512 >= 20x ORT': 'T2 SS512>=20x', 'native SS avx2 >= 6x ORT': 'T3 SSavx2>=6x',
+    'WASM SS >= 3x ORT (1 thread)': 'T4 wSS>=3x', 'WASM FP32 >= 1x tfjs-wasm': 'T5 wFP>=1x tfjs',
+  };
   const header = ['M', 'K', 'N', 'thr', 'ORT FP32', 'nat NT', 'nat NN', ...paths.map((p) => `SS ${p}`), `US ${best}`,
-    'WASM FP32 (x tfjs)', 'WASM SS', 'tfjs-wasm', 'FP32 peak', `SS ${best} / peak`, ...targetNames];
+    'WASM FP32 (x tfjs)', 'WASM SS', 'tfjs-wasm', 'FP32 peak', `SS ${best} / peak`, ...targetNames.map((n) => short[n] ?? n)];
   const rows = cells.map((c) => {
     const tfjs = c.engines['tfjs'];
     const wfp = c.engines['wasm-fp32'];
@@ -288,7 +292,7 @@ async function main(): Promise<void> {
   lines.push(`FP32 peak estimate = threads x ${fmt(machine.ghz)} GHz x ${machine.flopPerCycle} FLOP/cycle; clock from ${machine.ghzSource}; ${machine.peakAssumption}.`);
   lines.push('');
   lines.push(markdownTable(['target', 'pass', 'cells', 'worst ratio'],
-    targetNames.map((n) => [n, String(summary[n]!.pass), String(summary[n]!.total), summary[n]!.minRatio === null ? '-' : `${fmt(summary[n]!.minRatio!, 3)}x`]), ['l', 'r', 'r', 'r']));
+    targetNames.map((n) => [`${short[n] ?? ''}: ${n}`, String(summary[n]!.pass), String(summary[n]!.total), summary[n]!.minRatio === null ? '-' : `${fmt(summary[n]!.minRatio!, 3)}x`]), ['l', 'r', 'r', 'r']));
   for (const note of [wasmNote, tfNote]) if (note) lines.push('', note);
   const text = lines.join('\n') + '\n';
   process.stdout.write(text);

@@ -75,9 +75,13 @@ const sgn = (tf: Tf, x: T): T => tf.where(tf.greaterEqual(x, 0), tf.onesLike(x),
 function binarize(tf: Tf, w: T, centred: boolean, perRow: boolean): T {
   const f = tf.customGrad((...args: (T | TF.GradSaveFunc)[]) => {
     const x = args[0] as T;
-    const centre = centred ? tf.mean(x) : tf.scalar(0);
-    const scale = perRow ? tf.mean(tf.abs(x), 1, true) : tf.mean(tf.abs(x));
-    return { value: tf.mul(scale, sgn(tf, tf.sub(x, centre))), gradFunc: (dy: T) => [dy] };
+    // tidy: the temporaries of the value are not needed by the gradient (WASM heap: ~2 GiB usable)
+    const value = tf.tidy(() => {
+      const centre = centred ? tf.mean(x) : tf.scalar(0);
+      const scale = perRow ? tf.mean(tf.abs(x), 1, true) : tf.mean(tf.abs(x));
+      return tf.mul(scale, sgn(tf, tf.sub(x, centre)));
+    });
+    return { value, gradFunc: (dy: T) => [dy] };
   });
   return f(w) as T;
 }
@@ -94,7 +98,7 @@ function quantize1(tf: Tf, u: T, a: T, signed: boolean): T {
     save([x, s]);
     if (signed) {
       return {
-        value: tf.mul(s, sgn(tf, x)),
+        value: tf.tidy(() => tf.mul(s, sgn(tf, x))),
         gradFunc: (dy: T, saved: T[]) => {
           const [xs, ss] = saved as [T, T];
           const pass = tf.logicalAnd(tf.lessEqual(xs, ss), tf.greaterEqual(xs, tf.neg(ss)));
@@ -103,7 +107,7 @@ function quantize1(tf: Tf, u: T, a: T, signed: boolean): T {
       };
     }
     return {
-      value: tf.mul(s, tf.clipByValue(tf.round(tf.div(x, s)), 0, 1)),
+      value: tf.tidy(() => tf.mul(s, tf.clipByValue(tf.round(tf.div(x, s)), 0, 1))),
       gradFunc: (dy: T, saved: T[]) => {
         const [xs, ss] = saved as [T, T];
         const v = tf.div(xs, ss);
@@ -234,15 +238,20 @@ export function makeTfjsDistill(tf: Tf, teacher: BertModel, student: BertModel, 
   how: TfMatMul = 'nn'): TfjsDistill {
   const { B, T: Tn } = batch;
   const tParams = new Map<string, T>();
-  for (const s of teacher.params) tParams.set(s.name, tf.tensor(Float32Array.from(teacher.param(s.name)), s.shape));
+  for (const s of teacher.params) tParams.set(s.name, tf.tensor(teacher.param(s.name), s.shape));
   const vars = new Map<string, TF.Variable>();
   const m = new Map<string, TF.Variable>();
   const v = new Map<string, TF.Variable>();
+  const variable = (init: T, trainable: boolean): TF.Variable => {
+    const x = tf.variable(init, trainable);
+    init.dispose();
+    return x;
+  };
   for (const s of student.params) {
-    vars.set(s.name, tf.variable(tf.tensor(Float32Array.from(student.param(s.name)), s.shape), !s.frozen));
+    vars.set(s.name, variable(tf.tensor(student.param(s.name), s.shape), !s.frozen));
     if (!s.frozen) {
-      m.set(s.name, tf.variable(tf.zeros(s.shape), false));
-      v.set(s.name, tf.variable(tf.zeros(s.shape), false));
+      m.set(s.name, variable(tf.zeros(s.shape), false));
+      v.set(s.name, variable(tf.zeros(s.shape), false));
     }
   }
   const ids = {
@@ -259,27 +268,30 @@ export function makeTfjsDistill(tf: Tf, teacher: BertModel, student: BertModel, 
   return {
     step(): number {
       stepCount++;
-      return tf.tidy(() => {
-        const t = tf.tidy(() => forward(tf, teacher, (n) => tParams.get(n)!, ids, B, Tn, { hidden: 0, attention: 0 }, how) as unknown as TF.TensorContainer) as unknown as Outputs;
-        const { value, grads } = tf.variableGrads(() => {
-          const s = forward(tf, student, (n) => vars.get(n)!, ids, B, Tn, { hidden: dropout, attention: dropout }, how);
-          let total: T = tf.scalar(0);
-          if (loss.pred > 0) {
-            const pt = tf.softmax(tf.div(t.logits, temp), -1);
-            const ce = tf.mean(tf.sum(tf.mul(tf.neg(pt), tf.logSoftmax(tf.div(s.logits, temp), -1)), -1));
-            total = tf.add(total, tf.mul(ce, loss.pred));
-          }
-          if (loss.rep > 0) {
-            for (let i = 0; i < s.hidden.length; i++) total = tf.add(total, tf.mul(tf.mean(tf.squaredDifference(s.hidden[i]!, t.hidden[i]!)), loss.rep));
-          }
-          return total as TF.Scalar;
-        }, varList);
-        // AdamW, per parameter tensor, after per-tensor clipping (runtime/train/optimizer.ts)
-        const bc1 = optimizer.biasCorrection ? 1 - optimizer.beta1 ** stepCount : 1;
-        const bc2 = optimizer.biasCorrection ? 1 - optimizer.beta2 ** stepCount : 1;
-        for (const s of trainable) {
-          const p = vars.get(s.name)!;
-          let g = grads[p.name]!;
+      // memory: the WASM heap is 4 GiB at most, so every temporary is freed as soon as it is used
+      const t = tf.tidy(() => forward(tf, teacher, (n) => tParams.get(n)!, ids, B, Tn, { hidden: 0, attention: 0 }, how) as unknown as TF.TensorContainer) as unknown as Outputs;
+      const { value, grads } = tf.variableGrads(() => {
+        const s = forward(tf, student, (n) => vars.get(n)!, ids, B, Tn, { hidden: dropout, attention: dropout }, how);
+        let total: T = tf.scalar(0);
+        if (loss.pred > 0) {
+          const pt = tf.softmax(tf.div(t.logits, temp), -1);
+          const ce = tf.mean(tf.sum(tf.mul(tf.neg(pt), tf.logSoftmax(tf.div(s.logits, temp), -1)), -1));
+          total = tf.add(total, tf.mul(ce, loss.pred));
+        }
+        if (loss.rep > 0) {
+          for (let i = 0; i < s.hidden.length; i++) total = tf.add(total, tf.mul(tf.mean(tf.squaredDifference(s.hidden[i]!, t.hidden[i]!)), loss.rep));
+        }
+        return total as TF.Scalar;
+      }, varList);
+      tf.dispose(t as unknown as TF.TensorContainer);
+      // AdamW, per parameter tensor, after per-tensor clipping (runtime/train/optimizer.ts)
+      const bc1 = optimizer.biasCorrection ? 1 - optimizer.beta1 ** stepCount : 1;
+      const bc2 = optimizer.biasCorrection ? 1 - optimizer.beta2 ** stepCount : 1;
+      for (const s of trainable) {
+        const p = vars.get(s.name)!;
+        const g0 = grads[p.name]!;
+        tf.tidy(() => {
+          let g = g0;
           if (optimizer.clipNorm > 0) {
             const norm = tf.sqrt(tf.sum(tf.square(g)));
             g = tf.mul(g, tf.minimum(1, tf.div(optimizer.clipNorm, norm)));
@@ -293,9 +305,12 @@ export function makeTfjsDistill(tf: Tf, teacher: BertModel, student: BertModel, 
           let upd = tf.div(tf.div(mm, bc1), tf.add(tf.sqrt(tf.div(vv, bc2)), optimizer.eps));
           if (wd > 0) upd = tf.add(upd, tf.mul(p, wd));
           p.assign(tf.sub(p, tf.mul(upd, lr)));
-        }
-        return value.dataSync()[0]!;
-      });
+        });
+        g0.dispose();
+      }
+      const out = value.dataSync()[0]!;
+      value.dispose();
+      return out;
     },
     dispose(): void {
       for (const t of tParams.values()) t.dispose();

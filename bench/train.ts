@@ -5,7 +5,9 @@
  * student backward, per-tensor clipping + AdamW. Side by side in one run on:
  *
  *   native     the C++ addon, all cores (or --threads); its kernel calls are timed (a Proxy around the set) to give
- *              the share of the step spent in GEMMs and the biggest other costs
+ *              the share of the step spent in GEMMs and the biggest other costs; the targets use this row
+ *   native1    the same at 1 thread (when --threads > 1): on a loaded shared machine a fork-join kernel may wait for
+ *              a core, which this row shows
  *   wasm       the WebAssembly SIMD128 set, 1 thread
  *   reference  the TypeScript reference set
  *   tfjs-wasm  the same computation in @tensorflow/tfjs on its WASM backend, 1 thread (bench/train-tfjs.ts)
@@ -17,7 +19,7 @@
  * STEPS below); the reference set is skipped on the base model (a step is about 0.7 TFLOP, i.e. tens of minutes
  * at its speed).
  *
- *   node --import tsx bench/train.ts [--models small,base] [--engines native,wasm,reference,tfjs] [--threads N]
+ *   node --import tsx bench/train.ts [--models small,base] [--engines native,native1,wasm,reference,tfjs] [--threads N]
  *        [--dropout 0.1] [--warmup 1] [--out bench/results/train.json]
  *
  * Targets (issue 3) as pass/fail columns: native >= 20x reference and >= 30x tfjs-wasm; WASM >= 2x tfjs-wasm;
@@ -32,7 +34,7 @@ import { loadNativeKernels } from '../runtime/kernels/native/index.js';
 import { referenceKernels } from '../runtime/kernels/reference.js';
 import { loadWasmKernels } from '../runtime/kernels/wasm/index.js';
 import { BertModel } from '../runtime/model/bert.js';
-import type { Batch, BertConfig } from '../runtime/model/types.js';
+import type { Batch, BertConfig, QuantPlan } from '../runtime/model/types.js';
 import { buildQuantPlan } from '../runtime/quant/plan.js';
 import { DEFAULT_LOSS, DEFAULT_OPTIMIZER, DEFAULT_QUANTIZATION } from '../runtime/recipe/defaults.js';
 import { meanSquaredError, softCrossEntropy } from '../runtime/train/losses.js';
@@ -47,11 +49,11 @@ const { values: args } = parseArgs({
     warmup: { type: 'string' }, out: { type: 'string' },
   },
 });
-type EngineId = 'native' | 'wasm' | 'reference' | 'tfjs';
+type EngineId = 'native' | 'native1' | 'wasm' | 'reference' | 'tfjs';
 type ModelId = 'small' | 'base';
 const modelIds = (args.models ?? 'small,base').split(',') as ModelId[];
-const engineIds = (args.engines ?? 'native,wasm,reference,tfjs').split(',') as EngineId[];
 const threads = args.threads ? Number(args.threads) : cpus().length;
+const engineIds = (args.engines ?? (threads > 1 ? 'native,native1,wasm,reference,tfjs' : 'native,wasm,reference,tfjs')).split(',') as EngineId[];
 const dropout = args.dropout ? Number(args.dropout) : 0.1;
 const warmup = args.warmup ? Number(args.warmup) : 1;
 const outJson = args.out ?? join('bench', 'results', 'train.json');
@@ -68,9 +70,17 @@ const MODELS: Record<ModelId, ModelSpec> = {
 };
 /** Timed steps per (model, engine); 0 = skipped, with the reason in SKIP_NOTE. */
 const STEPS: Record<ModelId, Record<EngineId, number>> = {
-  small: { native: 20, wasm: 10, reference: 3, tfjs: 5 },
-  base: { native: 3, wasm: 1, reference: 0, tfjs: 1 },
+  small: { native: 20, native1: 20, wasm: 10, reference: 3, tfjs: 5 },
+  base: { native: 3, native1: 2, wasm: 1, reference: 0, tfjs: 2 }, // tfjs: 2 steps at each of TFJS_LAYERS
 };
+/**
+ * tfjs-wasm on base cannot hold the whole step: teacher + student + AdamW state are ~1.8 GB and the tape of 12
+ * layers several more, while its WASM heap failed ("memory access out of bounds" in malloc) once ~2 GB were live,
+ * already at 3 layers. So it runs at 1 and 2 layers of the same width and batch, and the step time is extrapolated
+ * linearly in the layer count: t(L) = t(1) + (L - 1) * (t(2) - t(1)).
+ */
+const TFJS_LAYERS: Record<ModelId, number[] | null> = { small: null, base: [1, 2] };
+const TFJS_NOTE = 'the tfjs WASM heap breaks at ~2 GB live, 3+ layers of BERT-base training do not fit';
 const SKIP_NOTE = 'reference skipped on base: one step is ~0.7 TFLOP (4 BERT-base forwards at B8 T128), tens of minutes at the reference speed';
 
 function configOf(spec: ModelSpec): BertConfig {
@@ -151,6 +161,53 @@ function makeStep(teacher: BertModel, student: BertModel, batch: Batch, kernels:
   };
 }
 
+/** The fastest set that loads, for building the shared weights (the reference set takes minutes on base). */
+function initKernels(): Kernels {
+  try {
+    return loadNativeKernels({ threads });
+  } catch {
+    try {
+      return loadWasmKernels();
+    } catch {
+      return referenceKernels;
+    }
+  }
+}
+
+/** Teacher (BERT init) and student (the teacher's weights, scales `a` set by one training forward) every engine copies. */
+function masters(config: BertConfig, batch: Batch): { teacher: BertModel; student: BertModel; plan: QuantPlan } {
+  const plan = buildQuantPlan(config, { name: 'w1a1', weightBits: 1, activationBits: 1, quantization: DEFAULT_QUANTIZATION }, []);
+  const k = initKernels();
+  const teacher = new BertModel(config, null, k);
+  teacher.initWeights(new Rng(1));
+  const student = new BertModel(config, plan, k);
+  student.copyFrom(teacher);
+  student.forward(batch, { training: true, rng: new Rng(5) });
+  return { teacher, student, plan };
+}
+
+/** `warmup` untimed steps, then n timed ones (each with the kernel timer reset when there is one). */
+function timeSteps(step: () => number, n: number, warm: number, timer: KernelTimer | null, tag: string, log: (s: string) => void):
+  { stepSeconds: number[]; firstLoss: number | null; perKernel: Map<string, number>[] } {
+  let firstLoss: number | null = null;
+  for (let i = 0; i < warm; i++) {
+    const loss = step();
+    firstLoss ??= loss;
+  }
+  const stepSeconds: number[] = [];
+  const perKernel: Map<string, number>[] = [];
+  for (let i = 0; i < n; i++) {
+    timer?.reset();
+    const t0 = performance.now();
+    const loss = step();
+    stepSeconds.push((performance.now() - t0) / 1000);
+    firstLoss ??= loss;
+    if (timer) perKernel.push(timer.snapshot());
+    log(`${tag}: step ${i + 1}/${n} ${fmt(stepSeconds[i]!)} s, loss ${fmt(loss, 4)}`);
+  }
+  return { stepSeconds, firstLoss, perKernel };
+}
+
 interface EngineRow {
   model: ModelId;
   engine: EngineId;
@@ -167,6 +224,8 @@ interface EngineRow {
   kernelMs?: Record<string, number>;
   gemmShare?: number;
   kernelShare?: number;
+  /** tfjs on base: measured at fewer layers and extrapolated. */
+  extrapolation?: { layers: number[]; medianS: number[]; perLayerS: number; toLayers: number };
 }
 
 async function main(): Promise<void> {
@@ -182,16 +241,9 @@ async function main(): Promise<void> {
   for (const mid of modelIds) {
     const spec = MODELS[mid];
     const config = configOf(spec);
-    const plan = buildQuantPlan(config, { name: 'w1a1', weightBits: 1, activationBits: 1, quantization: DEFAULT_QUANTIZATION }, []);
     const batch = randomBatch(spec.B, spec.T, 3);
     const tokens = spec.B * spec.T;
-    // the master weights every engine copies: BERT init; student = teacher's weights, scales set by one forward
-    const initKernels = engineIds.includes('native') ? loadNativeKernels({ threads }) : referenceKernels;
-    const masterT = new BertModel(config, null, initKernels);
-    masterT.initWeights(new Rng(1));
-    const masterS = new BertModel(config, plan, initKernels);
-    masterS.copyFrom(masterT);
-    masterS.forward(batch, { training: true, rng: new Rng(5) });
+    const { teacher: masterT, student: masterS, plan } = masters(config, batch);
     log(`${spec.label}: ${masterS.paramCount} parameters; scales initialised`);
 
     for (const eid of engineIds) {
@@ -202,59 +254,62 @@ async function main(): Promise<void> {
         row.note = eid === 'reference' && mid === 'base' ? SKIP_NOTE : 'skipped';
         continue;
       }
+      const tag = `${mid} ${eid}`;
       try {
-        let step: () => number;
-        let dispose = (): void => {};
-        let timer: KernelTimer | null = null;
         if (eid === 'tfjs') {
           tf ??= await loadTfjsWasm();
-          const d = makeTfjsDistill(tf, masterT, masterS, batch, DEFAULT_OPTIMIZER, DEFAULT_LOSS, dropout);
-          step = () => d.step();
-          dispose = () => d.dispose();
+          const tfx = tf;
           row.kernels = `tfjs ${tf.version_core} wasm (XNNPACK, 1 thread)`;
-        } else {
-          let k: Kernels = eid === 'native' ? loadNativeKernels({ threads }) : eid === 'wasm' ? loadWasmKernels() : referenceKernels;
-          row.kernels = k.name;
-          if (eid === 'native') {
-            timer = new KernelTimer(k);
-            k = timer.kernels;
+          const layers = TFJS_LAYERS[mid];
+          if (layers === null) {
+            const d = makeTfjsDistill(tfx, masterT, masterS, batch, DEFAULT_OPTIMIZER, DEFAULT_LOSS, dropout);
+            const r = timeSteps(() => d.step(), n, warmup, null, tag, log);
+            d.dispose();
+            Object.assign(row, { steps: n, stepSeconds: r.stepSeconds, firstLoss: r.firstLoss, medianS: median(r.stepSeconds) });
+          } else {
+            // the same width and batch at fewer layers, extrapolated linearly in L (see TFJS_LAYERS)
+            const meds: number[] = [];
+            for (const L of layers) {
+              const m = masters({ ...config, layers: L }, batch);
+              const d = makeTfjsDistill(tfx, m.teacher, m.student, batch, DEFAULT_OPTIMIZER, DEFAULT_LOSS, dropout);
+              const r = timeSteps(() => d.step(), n, warmup, null, `${tag} L${L}`, log);
+              d.dispose();
+              meds.push(median(r.stepSeconds));
+            }
+            const [l0, l1] = [layers[0]!, layers[layers.length - 1]!];
+            const [s0, s1] = [meds[0]!, meds[meds.length - 1]!];
+            const perLayer = (s1 - s0) / (l1 - l0);
+            row.extrapolation = { layers, medianS: meds, perLayerS: perLayer, toLayers: config.layers };
+            Object.assign(row, { steps: n, medianS: s0 + perLayer * (config.layers - l0) });
+            row.note = `extrapolated: ${layers.map((L, i) => `L${L} ${fmt(meds[i])} s`).join(', ')} per step, linear in L to L${config.layers} (${TFJS_NOTE})`;
           }
+        } else {
+          let k: Kernels = eid === 'native' ? loadNativeKernels({ threads }) : eid === 'native1' ? loadNativeKernels({ threads: 1 })
+            : eid === 'wasm' ? loadWasmKernels() : referenceKernels;
+          row.kernels = eid === 'native1' ? `${k.name}, 1 thread` : k.name;
+          const timer = eid === 'native' || eid === 'native1' ? new KernelTimer(k) : null;
+          if (timer) k = timer.kernels;
           const teacher = new BertModel(config, null, k);
           const student = new BertModel(config, plan, k);
           teacher.paramData.set(masterT.paramData);
           student.paramData.set(masterS.paramData);
-          step = makeStep(teacher, student, batch, k, 5);
+          const r = timeSteps(makeStep(teacher, student, batch, k, 5), n, warmup, timer, tag, log);
+          Object.assign(row, { steps: n, stepSeconds: r.stepSeconds, firstLoss: r.firstLoss, medianS: median(r.stepSeconds) });
+          if (timer) {
+            const per = r.perKernel;
+            const names = new Set(per.flatMap((m) => [...m.keys()]));
+            row.kernelMs = Object.fromEntries([...names].map((nm) => [nm, median(per.map((m) => m.get(nm) ?? 0))]));
+            // share per step, then the median over steps
+            const share = (m: Map<string, number>, i: number, pick: (name: string) => boolean): number =>
+              [...m].filter(([nm]) => pick(nm)).reduce((a, [, v]) => a + v, 0) / 1000 / r.stepSeconds[i]!;
+            row.gemmShare = median(per.map((m, i) => share(m, i, isGemm)));
+            row.kernelShare = median(per.map((m, i) => share(m, i, () => true)));
+          }
         }
-        for (let i = 0; i < warmup; i++) {
-          const loss = step();
-          if (i === 0) row.firstLoss = loss;
-        }
-        const perKernel: Map<string, number>[] = [];
-        for (let i = 0; i < n; i++) {
-          timer?.reset();
-          const t0 = performance.now();
-          const loss = step();
-          row.stepSeconds.push((performance.now() - t0) / 1000);
-          if (row.firstLoss === null) row.firstLoss = loss;
-          if (timer) perKernel.push(timer.snapshot());
-          log(`${mid} ${eid}: step ${i + 1}/${n} ${fmt(row.stepSeconds[i]!)} s, loss ${fmt(loss, 4)}`);
-        }
-        dispose();
-        row.steps = n;
-        row.medianS = median(row.stepSeconds);
-        row.tokensPerSecond = tokens / row.medianS;
-        if (timer) {
-          const names = new Set(perKernel.flatMap((m) => [...m.keys()]));
-          row.kernelMs = Object.fromEntries([...names].map((nm) => [nm, median(perKernel.map((m) => m.get(nm) ?? 0))]));
-          // share per step, then the median over steps
-          const shares = perKernel.map((m, i) => [...m].filter(([nm]) => isGemm(nm)).reduce((a, [, v]) => a + v, 0) / 1000 / row.stepSeconds[i]!);
-          const kshares = perKernel.map((m, i) => [...m.values()].reduce((a, v) => a + v, 0) / 1000 / row.stepSeconds[i]!);
-          row.gemmShare = median(shares);
-          row.kernelShare = median(kshares);
-        }
+        row.tokensPerSecond = tokens / row.medianS!;
       } catch (e) {
         row.note = `failed: ${(e as Error).message.split('\n')[0]}`;
-        log(`${mid} ${eid}: ${row.note}`);
+        log(`${tag}: ${row.note}`);
       }
     }
   }
