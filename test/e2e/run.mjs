@@ -75,6 +75,7 @@ const tiny = writeTinyRun({ epochs: 2 });
 const ws = tiny.dir;
 const tinyText = readFileSync(tiny.recipe, 'utf8');
 writeFileSync(join(ws, 'slow.bitkit.yaml'), tinyText.replace('name: tiny', 'name: slow').replace(/epochs: 2/g, 'epochs: 14').replace('output: run', 'output: runs/slow'));
+writeFileSync(join(ws, 'killed.bitkit.yaml'), tinyText.replace('name: tiny', 'name: killed').replace(/epochs: 2/g, 'epochs: 200').replace('output: run', 'output: runs/killed'));
 const stageAt = tinyText.indexOf('  - name: w1a2');
 const plantAt = tinyText.indexOf('batchSize: 8', stageAt);
 writeFileSync(join(ws, 'planted.bitkit.yaml'), tinyText.slice(0, plantAt) + 'batchSzie: 8' + tinyText.slice(plantAt + 'batchSize: 8'.length).replace('output: run', 'output: runs/planted'));
@@ -216,6 +217,22 @@ try {
   await insp.locator('#size-chart').waitFor();
   log(`inspector asserted (${tensors} tensors)`);
   await shot(page, '07-inspector', 'Checkpoint inspector (custom editor) on run/w1a1/best.safetensors: stage, task, bits, dev metrics, totals, FP32 vs packed chart, tensor table');
+
+  // 5a. A run whose CLI process is killed (SIGKILL, as the OOM killer would): reported as a failed run with its log
+  //     and run folder kept; the extension keeps working (the cancel and resume of step 5 run after it).
+  await quickOpen('killed.bitkit.yaml');
+  await palette('BitKit: Distill');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'All stages' }).first().waitFor();
+  await page.keyboard.press('Enter');
+  await toast('BitKit: distill killed.bitkit.yaml').filter({ hasText: 'step' }).first().waitFor();
+  const victims = execFileSync('pgrep', ['-f', 'distill .*killed\\.bitkit\\.yaml'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
+  if (victims.length === 0) throw new Error('no bitkit process found for killed.bitkit.yaml');
+  for (const pid of victims) process.kill(pid, 'SIGKILL');
+  await toast('killed (SIGKILL)').first().waitFor({ timeout: 60_000 });
+  await page.locator('.monaco-list-row', { hasText: 'killed' }).filter({ hasText: 'failed' }).first().waitFor();
+  if (!existsSync(join(ws, 'runs', 'killed', 'recipe.resolved.json'))) throw new Error('the killed run lost its run folder');
+  log(`killed the CLI (pid ${victims.join(', ')}): reported as a failed run`);
+  await shot(page, '08a-killed', 'A run whose bitkit process was killed with SIGKILL: failure notification, Runs view shows killed as failed');
 
   // 5. A second run, cancelled from the progress notification, then resumed from the result message.
   await quickOpen('slow.bitkit.yaml');
