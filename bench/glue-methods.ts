@@ -91,7 +91,7 @@ export const PAPER: Record<string, Record<string, number>> = {
 export const TASKS: Record<string, { dir: string; metric: string }> = {
   sst2: { dir: 'SST-2', metric: 'accuracy' },
   cola: { dir: 'CoLA', metric: 'mcc' },
-  stsb: { dir: 'STS-B', metric: 'pearson/spearman' },
+  stsb: { dir: 'STS-B', metric: 'pearson_spearman' },
 };
 
 /** Model and schedule sizes. `small` is sized for the 15-minute-per-task-and-seed budget on 2 cores. */

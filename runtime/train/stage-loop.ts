@@ -7,6 +7,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeBatches, type EncodedDataset } from '../data/batches.js';
+import { mainMetricName } from '../data/tasks.js';
 import type { Kernels } from '../kernels/kernels.js';
 import type { BertModel } from '../model/bert.js';
 import type { Batch, ForwardOutputs } from '../model/types.js';
@@ -199,7 +200,7 @@ export async function runStage(job: StageJob, ctx: StageContext): Promise<StageS
   const summary: StageSummary = {
     stage: job.name,
     bits: job.bits,
-    metric: metricName(job),
+    metric: mainMetricName(job.task),
     best: state.best,
     bestStep: state.bestStep,
     metrics: state.bestMetrics,
@@ -209,20 +210,6 @@ export async function runStage(job: StageJob, ctx: StageContext): Promise<StageS
   writeFileSync(join(job.dir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   ctx.sink.emit({ type: 'stage-end', summary });
   return summary;
-}
-
-function metricName(job: StageJob): string {
-  switch (job.task) {
-    case 'cola':
-      return 'mcc';
-    case 'stsb':
-      return 'pearson/spearman';
-    case 'mrpc':
-    case 'qqp':
-      return 'f1/acc';
-    default:
-      return 'accuracy';
-  }
 }
 
 /**
