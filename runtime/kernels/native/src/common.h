@@ -34,6 +34,28 @@ void* thread_scratch(int slot, size_t bytes);
 
 enum Layout { NN = 0, NT = 1, TN = 2 };
 
+/** An activation quantizer (see reference-quant.ts): signed1 = the sign quantizer, else LSQ with clip [qn, qp]. */
+struct AqParams {
+  double a, qn, qp, offset;
+  bool signed1;
+  float pos, neg;  // float(a), float(-a)
+};
+
+/** AdamW constants: c1 = 1 - beta1, c2 = 1 - beta2 (computed once, as the reference's expressions do per element). */
+struct AdamParams {
+  double lr, beta1, beta2, c1, c2, eps, weightDecay, bc1, bc2;
+};
+
+// The plain C++ spans (path_portable.cc), also used by paths without their own.
+namespace scalar {
+void aqForward(float* y, const float* x, const float* shift, const AqParams& q, int64_t n);
+double aqBackward(float* dX, float* dShift, const float* dY, const float* x, const float* shift, const AqParams& q,
+                  int64_t n, double dA);
+void signSelect(float* out, const float* w, int64_t n, double centre, float pos, float neg);
+void streamSums(const float* x, int64_t stride, int64_t len, int64_t count, double* s, double* sa, double* sq);
+void adamw(float* param, const float* grad, float* m, float* v, int64_t n, const AdamParams& p);
+}  // namespace scalar
+
 struct PathOps {
   const char* name;
   /** C[batch][M,N] (+)= op(A) op(B) in `layout` (see kernels.ts); sizes already validated. */
@@ -45,6 +67,26 @@ struct PathOps {
   /** binaryGemmSS (unsignedP = false) or binaryGemmUS (true); A, B packed rows of 2*ceil(K/64) uint32. */
   void (*binaryGemm)(bool unsignedP, float* C, const uint32_t* A, const uint32_t* B, int64_t M, int64_t K, int64_t N,
                      double scale, const float* colScale, int threads);
+
+  // Element-wise spans (single-threaded; elementwise.cc splits the work and keeps the reference's orders). Each
+  // reproduces the reference's double operations step for step, so every path gives identical results.
+  /** actQuantForward on n consecutive elements of one row; shift (nullable) is aligned with x. */
+  void (*aqForward)(float* y, const float* x, const float* shift, const AqParams& q, int64_t n);
+  /**
+   * actQuantBackward on n consecutive elements of one row: dX (and dShift, nullable, aligned with x) += g where the
+   * gradient passes; returns dA plus the n dA terms added one by one in element order (the reference's order).
+   */
+  double (*aqBackward)(float* dX, float* dShift, const float* dY, const float* x, const float* shift,
+                       const AqParams& q, int64_t n, double dA);
+  /** out[i] = (double(w[i]) - centre >= 0) ? pos : neg */
+  void (*signSelect)(float* out, const float* w, int64_t n, double centre, float pos, float neg);
+  /**
+   * For each of `count` streams x + i*stride of len elements: the sum in double, element by element in order from 0,
+   * of x (into s[i]), |x| (into sa[i]) and x*x (into sq[i]); a null output is not computed.
+   */
+  void (*streamSums)(const float* x, int64_t stride, int64_t len, int64_t count, double* s, double* sa, double* sq);
+  /** One AdamW step on n parameters (see elementwise.h). */
+  void (*adamw)(float* param, const float* grad, float* m, float* v, int64_t n, const AdamParams& p);
 };
 
 const PathOps* path_portable();

@@ -39,27 +39,42 @@ void par_range(int threads, int64_t n, int64_t grain, const F& f) {
 constexpr int64_t kGrain = 1 << 15;  // element-wise work below this runs on the calling thread
 constexpr int64_t kChunk = 1 << 14;  // fixed reduction chunk (summation order independent of the thread count)
 
-/** Sum of g(x[i]) over [0, n) in double: chunks of kChunk summed in order, chunk sums added in order. */
-template <class G>
-double reduce(const float* x, int64_t n, int threads, const G& g) {
-  const int64_t chunks = ceil_div(n, kChunk);
-  if (chunks <= 1) {
-    double s = 0;
-    for (int64_t i = 0; i < n; i++) s += g(x[i]);
-    return s;
+constexpr int64_t kPar = 1 << 16;  // the quantizer, reduction and optimiser kernels split work in tasks of >= this
+
+struct Sums {
+  double s = 0, sa = 0, sq = 0;
+};
+
+/**
+ * Sums in double of x, |x| and/or x*x (want: 1, 2, 4) over [0, n): chunks of kChunk, each summed element by element
+ * in order (ops->streamSums, 8 chunks at a time in the SIMD paths), chunk sums added in order; independent of the
+ * thread count and identical on every path.
+ */
+Sums reduce(const PathOps* ops, const float* x, int64_t n, int threads, int want) {
+  Sums r;
+  double* s = (want & 1) ? &r.s : nullptr;
+  double* sa = (want & 2) ? &r.sa : nullptr;
+  double* sq = (want & 4) ? &r.sq : nullptr;
+  const int64_t full = n / kChunk, rem = n - full * kChunk;
+  if (full + (rem > 0 ? 1 : 0) <= 1) {
+    if (n > 0) ops->streamSums(x, n, n, 1, s, sa, sq);
+    return r;
   }
-  std::vector<double> part(static_cast<size_t>(chunks));
-  par_range(threads, chunks, n >= 4 * kGrain ? 1 : chunks, [&](int64_t c0, int64_t c1) {
-    for (int64_t c = c0; c < c1; c++) {
-      double s = 0;
-      const int64_t e = imin(n, (c + 1) * kChunk);
-      for (int64_t i = c * kChunk; i < e; i++) s += g(x[i]);
-      part[static_cast<size_t>(c)] = s;
-    }
+  const int64_t chunks = full + (rem > 0 ? 1 : 0);
+  std::vector<double> ps(s != nullptr ? chunks : 0), pa(sa != nullptr ? chunks : 0), pq(sq != nullptr ? chunks : 0);
+  auto at = [](std::vector<double>& v, int64_t c) { return v.empty() ? nullptr : v.data() + c; };
+  const int64_t groups = ceil_div(full, 8);  // 8 chunks (128K elements) per unit of work: one SIMD pass
+  par_range(threads, groups, n >= 2 * kPar ? 1 : groups, [&](int64_t g0, int64_t g1) {
+    const int64_t c0 = g0 * 8, c1 = imin(full, g1 * 8);
+    ops->streamSums(x + c0 * kChunk, kChunk, kChunk, c1 - c0, at(ps, c0), at(pa, c0), at(pq, c0));
   });
-  double s = 0;
-  for (double p : part) s += p;
-  return s;
+  if (rem > 0) ops->streamSums(x + full * kChunk, rem, rem, 1, at(ps, full), at(pa, full), at(pq, full));
+  for (int64_t c = 0; c < chunks; c++) {
+    if (s != nullptr) r.s += ps[static_cast<size_t>(c)];
+    if (sa != nullptr) r.sa += pa[static_cast<size_t>(c)];
+    if (sq != nullptr) r.sq += pq[static_cast<size_t>(c)];
+  }
+  return r;
 }
 
 constexpr double kInvSqrt2 = 0.70710678118654752440;
@@ -67,12 +82,6 @@ constexpr double kInvSqrt2Pi = 0.39894228040143267794;
 
 inline double normalCdf(double x) { return 0.5 * std::erfc(-x * kInvSqrt2); }
 inline double normalPdf(double x) { return kInvSqrt2Pi * std::exp(-0.5 * x * x); }
-
-/** Round half to even (default rounding mode), never -0: the reference's roundHalfEven. */
-inline double roundHalfEven(double v) {
-  const double r = std::nearbyint(v);
-  return r == 0 ? 0.0 : r;
-}
 
 }  // namespace
 
@@ -298,22 +307,15 @@ void heads(float* y, const float* x, int64_t B, int64_t T, int64_t NH, int64_t H
   });
 }
 
-double sum(const float* x, int64_t n, int threads) {
-  return reduce(x, n, threads, [](float v) { return static_cast<double>(v); });
+double sum(const PathOps* ops, const float* x, int64_t n, int threads) { return reduce(ops, x, n, threads, 1).s; }
+
+double sumAbs(const PathOps* ops, const float* x, int64_t n, int threads) { return reduce(ops, x, n, threads, 2).sa; }
+
+double sumSquares(const PathOps* ops, const float* x, int64_t n, int threads) {
+  return reduce(ops, x, n, threads, 4).sq;
 }
 
-double sumAbs(const float* x, int64_t n, int threads) {
-  return reduce(x, n, threads, [](float v) { return std::fabs(static_cast<double>(v)); });
-}
-
-double sumSquares(const float* x, int64_t n, int threads) {
-  return reduce(x, n, threads, [](float v) {
-    const double d = v;
-    return d * d;
-  });
-}
-
-double minOf(const float* x, int64_t n, int threads) {
+double minOf(const PathOps*, const float* x, int64_t n, int threads) {
   // per chunk: the first smallest element (strict <, as the reference), or NaN if the chunk holds one
   const int64_t chunks = ceil_div(n, kChunk);
   std::vector<double> part(static_cast<size_t>(chunks > 0 ? chunks : 1));
@@ -342,110 +344,75 @@ double minOf(const float* x, int64_t n, int threads) {
   return m;
 }
 
-double binarizeWeight(float* wb, const float* w, int64_t n, bool centred, int threads) {
+double binarizeWeight(const PathOps* ops, float* wb, const float* w, int64_t n, bool centred, int threads) {
   if (n == 0) return 0;
-  const double s = centred ? sum(w, n, threads) : 0;
-  const double sa = sumAbs(w, n, threads);
-  const double centre = centred ? s / static_cast<double>(n) : 0;
-  const double alpha = sa / static_cast<double>(n);
+  const Sums r = reduce(ops, w, n, threads, centred ? 3 : 2);  // one pass for both sums (each in its usual order)
+  const double centre = centred ? r.s / static_cast<double>(n) : 0;
+  const double alpha = r.sa / static_cast<double>(n);
   const float pos = static_cast<float>(alpha), neg = static_cast<float>(-alpha);
-  par_range(threads, n, 4 * kGrain, [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; i++) wb[i] = w[i] - centre >= 0 ? pos : neg;
-  });
+  par_range(threads, n, kPar, [&](int64_t i0, int64_t i1) { ops->signSelect(wb + i0, w + i0, i1 - i0, centre, pos, neg); });
   return alpha;
 }
 
-void binarizeRows(float* eb, float* rowScale, const float* e, int64_t R, int64_t C, bool centred, int threads) {
+void binarizeRows(const PathOps* ops, float* eb, float* rowScale, const float* e, int64_t R, int64_t C, bool centred,
+                  int threads) {
   const int64_t n = R * C;
   double centre = 0;
-  if (centred && n > 0) centre = sum(e, n, threads) / static_cast<double>(n);
-  par_range(threads, R, C > 0 ? imin(R, ceil_div(kGrain, C)) : R, [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; r++) {
-      const float* er = e + r * C;
-      double sa = 0;
-      for (int64_t j = 0; j < C; j++) sa += std::fabs(static_cast<double>(er[j]));
-      const double sc = C > 0 ? sa / static_cast<double>(C) : 0;
-      rowScale[r] = static_cast<float>(sc);
-      const float pos = static_cast<float>(sc), neg = static_cast<float>(-sc);
-      for (int64_t j = 0; j < C; j++) eb[r * C + j] = er[j] - centre >= 0 ? pos : neg;
-    }
-  });
-}
-
-void actQuantForward(float* y, const float* x, const float* shift, double a, bool signed1, double qn, double qp,
-                     double offset, int64_t R, int64_t C, int threads) {
-  if (C == 0) return;
-  const float pos = static_cast<float>(a), neg = static_cast<float>(-a);
-  par_range(threads, R, imin(R, ceil_div(kGrain / 2, C)), [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; r++) {
-      const float* xr = x + r * C;
-      float* yr = y + r * C;
-      for (int64_t c = 0; c < C; c++) {
-        const double u = shift == nullptr ? static_cast<double>(xr[c])
-                                          : static_cast<double>(xr[c]) + static_cast<double>(shift[c]);
-        if (signed1) {
-          yr[c] = u >= 0 ? pos : neg;
-        } else {
-          double q = roundHalfEven((u - offset) / a);
-          if (q < qn) q = qn;
-          else if (q > qp) q = qp;
-          yr[c] = static_cast<float>(a * q + offset);
-        }
+  if (centred && n > 0) centre = reduce(ops, e, n, threads, 1).s / static_cast<double>(n);
+  if (C == 0) {
+    for (int64_t r = 0; r < R; r++) rowScale[r] = 0;
+    return;
+  }
+  // rows in blocks of 64: their |e| sums (each row in order, 8 rows per SIMD pass), then the signs row by row
+  constexpr int64_t RB = 64;
+  const int64_t blocks = ceil_div(R, RB);
+  par_range(threads, blocks, imin(blocks, ceil_div(kPar, RB * C)), [&](int64_t b0, int64_t b1) {
+    double sa[RB];
+    for (int64_t b = b0; b < b1; b++) {
+      const int64_t r0 = b * RB, nr = imin(RB, R - r0);
+      ops->streamSums(e + r0 * C, C, C, nr, nullptr, sa, nullptr);
+      for (int64_t i = 0; i < nr; i++) {
+        const double sc = sa[i] / static_cast<double>(C);
+        rowScale[r0 + i] = static_cast<float>(sc);
+        ops->signSelect(eb + (r0 + i) * C, e + (r0 + i) * C, C, centre, static_cast<float>(sc), static_cast<float>(-sc));
       }
     }
   });
 }
 
-double actQuantBackward(float* dX, float* dShift, const float* dY, const float* x, const float* shift, double a,
-                        bool signed1, double qn, double qp, double offset, int64_t R, int64_t C) {
+void actQuantForward(const PathOps* ops, float* y, const float* x, const float* shift, double a, bool signed1,
+                     double qn, double qp, double offset, int64_t R, int64_t C, int threads) {
+  if (C == 0) return;
+  const AqParams q{a, qn, qp, offset, signed1, static_cast<float>(a), static_cast<float>(-a)};
+  if (shift == nullptr) {
+    par_range(threads, R * C, kPar, [&](int64_t i0, int64_t i1) { ops->aqForward(y + i0, x + i0, nullptr, q, i1 - i0); });
+    return;
+  }
+  par_range(threads, R, imin(R, ceil_div(kPar, C)), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; r++) ops->aqForward(y + r * C, x + r * C, shift, q, C);
+  });
+}
+
+double actQuantBackward(const PathOps* ops, float* dX, float* dShift, const float* dY, const float* x,
+                        const float* shift, double a, bool signed1, double qn, double qp, double offset, int64_t R,
+                        int64_t C) {
   const int64_t N = R * C;
   if (N == 0) return 0;
+  const AqParams q{a, qn, qp, offset, signed1, static_cast<float>(a), static_cast<float>(-a)};
+  // one thread: dA is the reference's sequential sum over the elements in order
   double dA = 0;
-  for (int64_t r = 0; r < R; r++) {
-    const int64_t row = r * C;
-    for (int64_t c = 0; c < C; c++) {
-      const float g = dY[row + c];
-      const double u = shift == nullptr ? static_cast<double>(x[row + c])
-                                        : static_cast<double>(x[row + c]) + static_cast<double>(shift[c]);
-      bool pass;
-      if (signed1) {
-        dA += u >= 0 ? g : -g;
-        pass = u >= -a && u <= a;
-      } else {
-        const double v = (u - offset) / a;
-        if (v < qn) {
-          dA += qn * g;
-          pass = false;
-        } else if (v > qp) {
-          dA += qp * g;
-          pass = false;
-        } else {
-          dA += (roundHalfEven(v) - v) * g;
-          pass = true;
-        }
-      }
-      if (pass) {
-        dX[row + c] += g;
-        if (dShift != nullptr) dShift[c] += g;
-      }
-    }
+  if (shift == nullptr && dShift == nullptr) {
+    dA = ops->aqBackward(dX, nullptr, dY, x, nullptr, q, N, dA);
+  } else {
+    for (int64_t r = 0; r < R; r++) dA = ops->aqBackward(dX + r * C, dShift, dY + r * C, x + r * C, shift, q, C, dA);
   }
   return signed1 ? dA / std::sqrt(static_cast<double>(N)) : dA / std::sqrt(static_cast<double>(N) * qp);
 }
 
-void adamw(float* param, const float* grad, float* m, float* v, int64_t n, double lr, double beta1, double beta2,
-           double eps, double weightDecay, double bc1, double bc2, int threads) {
-  par_range(threads, n, kGrain / 4, [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; i++) {
-      const double g = grad[i];
-      const double mi = beta1 * m[i] + (1 - beta1) * g;
-      const double vi = beta2 * v[i] + (1 - beta2) * g * g;
-      m[i] = static_cast<float>(mi);
-      v[i] = static_cast<float>(vi);
-      const double p = param[i];
-      param[i] = static_cast<float>(p - lr * ((mi / bc1) / (std::sqrt(vi / bc2) + eps) + weightDecay * p));
-    }
-  });
+void adamw(const PathOps* ops, float* param, const float* grad, float* m, float* v, int64_t n, double lr,
+           double beta1, double beta2, double eps, double weightDecay, double bc1, double bc2, int threads) {
+  const AdamParams p{lr, beta1, beta2, 1 - beta1, 1 - beta2, eps, weightDecay, bc1, bc2};
+  par_range(threads, n, kPar, [&](int64_t i0, int64_t i1) { ops->adamw(param + i0, grad + i0, m + i0, v + i0, i1 - i0, p); });
 }
 
 }  // namespace bk

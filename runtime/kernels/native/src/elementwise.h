@@ -6,6 +6,8 @@
 #pragma once
 #include <cstdint>
 
+#include "common.h"
+
 namespace bk {
 
 void addBias(float* y, const float* x, const float* bias, int64_t R, int64_t C, int threads);
@@ -29,18 +31,22 @@ void embeddingForward(float* y, const int32_t* ids, const float* table, int64_t 
 void embeddingBackward(float* dTable, const float* dY, const int32_t* ids, int64_t n, int64_t C);
 /** mergeHeads = false: [B,T,NH,HS] -> [B,NH,T,HS]; true: the inverse. */
 void heads(float* y, const float* x, int64_t B, int64_t T, int64_t NH, int64_t HS, bool merge, int threads);
-double sum(const float* x, int64_t n, int threads);
-double sumAbs(const float* x, int64_t n, int threads);
-double sumSquares(const float* x, int64_t n, int threads);
-double minOf(const float* x, int64_t n, int threads);
-double binarizeWeight(float* wb, const float* w, int64_t n, bool centred, int threads);
-void binarizeRows(float* eb, float* rowScale, const float* e, int64_t R, int64_t C, bool centred, int threads);
+// The kernels below take the dispatch path's element-wise spans (`ops`); results are identical on every path.
+double sum(const PathOps* ops, const float* x, int64_t n, int threads);
+double sumAbs(const PathOps* ops, const float* x, int64_t n, int threads);
+double sumSquares(const PathOps* ops, const float* x, int64_t n, int threads);
+double minOf(const PathOps* ops, const float* x, int64_t n, int threads);
+double binarizeWeight(const PathOps* ops, float* wb, const float* w, int64_t n, bool centred, int threads);
+void binarizeRows(const PathOps* ops, float* eb, float* rowScale, const float* e, int64_t R, int64_t C, bool centred,
+                  int threads);
 /** qn, qp: the clip range (see quantRange in reference-quant.ts); signed1: the 1-bit signed (sign) quantizer. */
-void actQuantForward(float* y, const float* x, const float* shift, double a, bool signed1, double qn, double qp,
-                     double offset, int64_t R, int64_t C, int threads);
-double actQuantBackward(float* dX, float* dShift, const float* dY, const float* x, const float* shift, double a,
-                        bool signed1, double qn, double qp, double offset, int64_t R, int64_t C);
-void adamw(float* param, const float* grad, float* m, float* v, int64_t n, double lr, double beta1, double beta2,
-           double eps, double weightDecay, double bc1, double bc2, int threads);
+void actQuantForward(const PathOps* ops, float* y, const float* x, const float* shift, double a, bool signed1,
+                     double qn, double qp, double offset, int64_t R, int64_t C, int threads);
+/** Single-threaded: dA is summed element by element in the reference's order. */
+double actQuantBackward(const PathOps* ops, float* dX, float* dShift, const float* dY, const float* x,
+                        const float* shift, double a, bool signed1, double qn, double qp, double offset, int64_t R,
+                        int64_t C);
+void adamw(const PathOps* ops, float* param, const float* grad, float* m, float* v, int64_t n, double lr,
+           double beta1, double beta2, double eps, double weightDecay, double bc1, double bc2, int threads);
 
 }  // namespace bk

@@ -190,7 +190,9 @@ void pack_bits(uint32_t* out, const float* x, const float* shift, double thr, in
 
 namespace bk {
 namespace {
-const PathOps kOps = {"avx2", gemm, pack_bits, binary_gemm};
+// the element-wise spans are the plain C++ ones (identical results; AVX2 versions not written yet)
+const PathOps kOps = {"avx2", gemm, pack_bits, binary_gemm, scalar::aqForward, scalar::aqBackward,
+                      scalar::signSelect, scalar::streamSums, scalar::adamw};
 }
 const PathOps* path_avx2() { return &kOps; }
 }  // namespace bk

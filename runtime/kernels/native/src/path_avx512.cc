@@ -166,6 +166,240 @@ void pack_bits(uint32_t* out, const float* x, const float* shift, double thr, in
   parallel_tasks(threads, ceil_div(R, p.rowsPerTask), pack_task, &p);
 }
 
+// ------------------------------------------------------------------ element-wise spans
+// Double lanes wherever the reference computes in double: 8 floats are widened exactly (vcvtps2pd), every operation
+// is the reference's, correctly rounded (+ - * / sqrt, no FMA: -ffp-contract=off), round-half-even is vrndscalepd
+// with _MM_FROUND_TO_NEAREST_INT (then + 0.0 turns -0 into +0), and each double is narrowed once (vcvtpd2ps, round
+// to nearest). Comparisons are the ordered ones of C++ (false on NaN), so NaN takes the reference's branches.
+
+inline __mmask8 tail8(int64_t n) { return n >= 8 ? static_cast<__mmask8>(0xff) : static_cast<__mmask8>((1u << n) - 1); }
+
+/** u = x (+ shift) in double for 8 elements (masked lanes read as 0). */
+inline __m512d load_u(const float* x, const float* shift, __mmask8 m) {
+  __m512d u = _mm512_cvtps_pd(_mm256_maskz_loadu_ps(m, x));
+  if (shift != nullptr) u = _mm512_add_pd(u, _mm512_cvtps_pd(_mm256_maskz_loadu_ps(m, shift)));
+  return u;
+}
+
+inline __m512d round_half_even(__m512d v) {
+  return _mm512_add_pd(_mm512_roundscale_pd(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), _mm512_setzero_pd());
+}
+
+void aq_forward(float* y, const float* x, const float* shift, const AqParams& q, int64_t n) {
+  if (q.signed1) {
+    const __m512 pos = _mm512_set1_ps(q.pos), neg = _mm512_set1_ps(q.neg);
+    if (shift == nullptr) {
+      // double(x) >= 0 exactly when x >= 0
+      for (int64_t c = 0; c < n; c += 16) {
+        const int64_t left = n - c;
+        const __mmask16 m = left >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << left) - 1);
+        const __mmask16 ge = _mm512_cmp_ps_mask(_mm512_maskz_loadu_ps(m, x + c), _mm512_setzero_ps(), _CMP_GE_OQ);
+        _mm512_mask_storeu_ps(y + c, m, _mm512_mask_blend_ps(ge, neg, pos));
+      }
+    } else {
+      for (int64_t c = 0; c < n; c += 8) {
+        const __mmask8 m = tail8(n - c);
+        const __mmask8 ge = _mm512_cmp_pd_mask(load_u(x + c, shift + c, m), _mm512_setzero_pd(), _CMP_GE_OQ);
+        _mm256_mask_storeu_ps(y + c, m, _mm512_castps512_ps256(_mm512_mask_blend_ps(ge, neg, pos)));
+      }
+    }
+    return;
+  }
+  // v = (u - offset) / a is only needed through round(v) here. v1 = (u - offset) * RN(1/a) is within
+  // |v1| * 2^-51 of v (three roundings of 2^-53 each; 1/a is a normal number for a in [2^-500, 2^500], and an
+  // underflow adds at most ~2^-1074). So when v1 is more than 2^-30 away from a half-integer and |v1| < 2^20, v lies on
+  // the same side of it and rounds to the same integer; when |v1| >= 2^20 (or is infinite) v has the same sign and
+  // clips to the same end; v1 is NaN exactly when v is. Any other lane (a tie or near-tie) takes the division.
+  const bool fast = q.a >= 0x1p-500 && q.a <= 0x1p500;
+  const __m512d a = _mm512_set1_pd(q.a), off = _mm512_set1_pd(q.offset), qn = _mm512_set1_pd(q.qn),
+                qp = _mm512_set1_pd(q.qp), inv = _mm512_set1_pd(1.0 / q.a), half = _mm512_set1_pd(0.5),
+                big = _mm512_set1_pd(0x1p20), near = _mm512_set1_pd(0x1p-30);
+  for (int64_t c = 0; c < n; c += 8) {
+    const __mmask8 m = tail8(n - c);
+    const __m512d u = load_u(x + c, shift == nullptr ? nullptr : shift + c, m);
+    const __m512d w = _mm512_sub_pd(u, off);
+    __m512d v;
+    if (fast) {
+      v = _mm512_mul_pd(w, inv);
+      const __m512d frac = _mm512_sub_pd(_mm512_sub_pd(v, _mm512_roundscale_pd(v, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC)), half);
+      const __mmask8 risky = _mm512_cmp_pd_mask(_mm512_abs_pd(v), big, _CMP_LT_OQ) &
+                             _mm512_cmp_pd_mask(_mm512_abs_pd(frac), near, _CMP_LE_OQ);
+      if (risky != 0) v = _mm512_div_pd(w, a);
+    } else {
+      v = _mm512_div_pd(w, a);
+    }
+    __m512d r = round_half_even(v);
+    r = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(r, qn, _CMP_LT_OQ), r, qn);
+    r = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(r, qp, _CMP_GT_OQ), r, qp);
+    _mm256_mask_storeu_ps(y + c, m, _mm512_cvtpd_ps(_mm512_add_pd(_mm512_mul_pd(a, r), off)));
+  }
+}
+
+double aq_backward(float* dX, float* dShift, const float* dY, const float* x, const float* shift, const AqParams& q,
+                   int64_t n, double dA) {
+  const __m512d a = _mm512_set1_pd(q.a), na = _mm512_set1_pd(-q.a), off = _mm512_set1_pd(q.offset),
+                qn = _mm512_set1_pd(q.qn), qp = _mm512_set1_pd(q.qp), zero = _mm512_setzero_pd(),
+                sign = _mm512_set1_pd(-0.0);
+  alignas(64) double t[8];
+  for (int64_t c = 0; c < n; c += 8) {
+    const __mmask8 m = tail8(n - c);
+    const __m256 g = _mm256_maskz_loadu_ps(m, dY + c);
+    const __m512d gd = _mm512_cvtps_pd(g);
+    const __m512d u = load_u(x + c, shift == nullptr ? nullptr : shift + c, m);
+    __m512d term;
+    __mmask8 pass;
+    if (q.signed1) {
+      const __mmask8 ge = _mm512_cmp_pd_mask(u, zero, _CMP_GE_OQ);
+      term = _mm512_mask_blend_pd(ge, _mm512_xor_pd(gd, sign), gd);
+      pass = _mm512_cmp_pd_mask(u, na, _CMP_GE_OQ) & _mm512_cmp_pd_mask(u, a, _CMP_LE_OQ);
+    } else {
+      const __m512d v = _mm512_div_pd(_mm512_sub_pd(u, off), a);
+      const __mmask8 lo = _mm512_cmp_pd_mask(v, qn, _CMP_LT_OQ), hi = _mm512_cmp_pd_mask(v, qp, _CMP_GT_OQ);
+      term = _mm512_mul_pd(_mm512_sub_pd(round_half_even(v), v), gd);
+      term = _mm512_mask_mov_pd(term, lo, _mm512_mul_pd(qn, gd));
+      term = _mm512_mask_mov_pd(term, hi, _mm512_mul_pd(qp, gd));
+      pass = static_cast<__mmask8>(~(lo | hi));
+    }
+    pass &= m;
+    if (pass != 0) {
+      const __m256 dx = _mm256_maskz_loadu_ps(pass, dX + c);
+      _mm256_mask_storeu_ps(dX + c, pass, _mm256_add_ps(dx, g));
+      if (dShift != nullptr) {
+        const __m256 ds = _mm256_maskz_loadu_ps(pass, dShift + c);
+        _mm256_mask_storeu_ps(dShift + c, pass, _mm256_add_ps(ds, g));
+      }
+    }
+    // the reference's order: one term after the other
+    _mm512_store_pd(t, term);
+    const int64_t k = n - c >= 8 ? 8 : n - c;
+    for (int64_t l = 0; l < k; l++) dA += t[l];
+  }
+  return dA;
+}
+
+void sign_select(float* out, const float* w, int64_t n, double centre, float pos, float neg) {
+  const __m512 p = _mm512_set1_ps(pos), q = _mm512_set1_ps(neg);
+  if (centre == 0) {
+    // double(w) - 0 >= 0 exactly when w >= 0 (w - 0 = w, also for -0, infinities and NaN)
+    for (int64_t i = 0; i < n; i += 16) {
+      const int64_t left = n - i;
+      const __mmask16 m = left >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << left) - 1);
+      const __mmask16 ge = _mm512_cmp_ps_mask(_mm512_maskz_loadu_ps(m, w + i), _mm512_setzero_ps(), _CMP_GE_OQ);
+      _mm512_mask_storeu_ps(out + i, m, _mm512_mask_blend_ps(ge, q, p));
+    }
+    return;
+  }
+  const __m512d cv = _mm512_set1_pd(centre);
+  for (int64_t i = 0; i < n; i += 8) {
+    const __mmask8 m = tail8(n - i);
+    const __m512d d = _mm512_sub_pd(_mm512_cvtps_pd(_mm256_maskz_loadu_ps(m, w + i)), cv);
+    const __mmask8 ge = _mm512_cmp_pd_mask(d, _mm512_setzero_pd(), _CMP_GE_OQ);
+    _mm256_mask_storeu_ps(out + i, m, _mm512_castps512_ps256(_mm512_mask_blend_ps(ge, q, p)));
+  }
+}
+
+/** r[k] <- element k of each of the 8 rows r[0..7] (row i in lane i). */
+inline void transpose8(__m256 r[8]) {
+  const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]),
+               t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]),
+               t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]),
+               t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+  const __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE),
+               s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE),
+               s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE),
+               s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+  r[0] = _mm256_permute2f128_ps(s0, s4, 0x20);
+  r[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
+  r[2] = _mm256_permute2f128_ps(s2, s6, 0x20);
+  r[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
+  r[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
+  r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
+  r[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
+  r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
+}
+
+// Eight streams at a time, one per double lane: each lane adds its stream's elements one by one in order (8 loads,
+// a register transpose, then 8 dependent vector additions per 8 elements), so every sum is the sequential one.
+template <bool S, bool A, bool Q>
+void stream_sums_t(const float* x, int64_t stride, int64_t len, int64_t count, double* os, double* oa, double* oq) {
+  alignas(64) double ts[8], ta[8], tq[8];
+  for (int64_t i0 = 0; i0 < count; i0 += 8) {
+    const int64_t lanes = imin(8, count - i0);
+    const float* p[8];
+    for (int l = 0; l < 8; l++) p[l] = x + (i0 + (l < lanes ? l : 0)) * stride;  // spare lanes repeat stream i0
+    int64_t j = 0;
+    __m512d as = _mm512_setzero_pd(), aa = _mm512_setzero_pd(), aq = _mm512_setzero_pd();
+    if (lanes > 1) {
+      for (; j + 8 <= len; j += 8) {
+        __m256 r[8];
+#pragma GCC unroll 8
+        for (int l = 0; l < 8; l++) r[l] = _mm256_loadu_ps(p[l] + j);
+        transpose8(r);
+#pragma GCC unroll 8
+        for (int k = 0; k < 8; k++) {
+          const __m512d d = _mm512_cvtps_pd(r[k]);
+          if (S) as = _mm512_add_pd(as, d);
+          if (A) aa = _mm512_add_pd(aa, _mm512_abs_pd(d));
+          if (Q) aq = _mm512_add_pd(aq, _mm512_mul_pd(d, d));
+        }
+      }
+    }
+    _mm512_store_pd(ts, as);
+    _mm512_store_pd(ta, aa);
+    _mm512_store_pd(tq, aq);
+    for (int64_t l = 0; l < lanes; l++) {
+      double a = ts[l], b = ta[l], c = tq[l];
+      for (int64_t k = j; k < len; k++) {
+        const double d = p[l][k];
+        if (S) a += d;
+        if (A) b += std::fabs(d);
+        if (Q) c += d * d;
+      }
+      if (S) os[i0 + l] = a;
+      if (A) oa[i0 + l] = b;
+      if (Q) oq[i0 + l] = c;
+    }
+  }
+}
+
+void stream_sums(const float* x, int64_t stride, int64_t len, int64_t count, double* s, double* sa, double* sq) {
+  const int mode = (s != nullptr ? 1 : 0) | (sa != nullptr ? 2 : 0) | (sq != nullptr ? 4 : 0);
+  switch (mode) {
+    case 1: return stream_sums_t<true, false, false>(x, stride, len, count, s, sa, sq);
+    case 2: return stream_sums_t<false, true, false>(x, stride, len, count, s, sa, sq);
+    case 3: return stream_sums_t<true, true, false>(x, stride, len, count, s, sa, sq);
+    case 4: return stream_sums_t<false, false, true>(x, stride, len, count, s, sa, sq);
+    default: return stream_sums_t<true, true, true>(x, stride, len, count, s, sa, sq);
+  }
+}
+
+template <bool BC>
+void adamw_t(float* param, const float* grad, float* m, float* v, int64_t n, const AdamParams& p) {
+  const __m512d b1 = _mm512_set1_pd(p.beta1), b2 = _mm512_set1_pd(p.beta2), c1 = _mm512_set1_pd(p.c1),
+                c2 = _mm512_set1_pd(p.c2), lr = _mm512_set1_pd(p.lr), eps = _mm512_set1_pd(p.eps),
+                wd = _mm512_set1_pd(p.weightDecay), bc1 = _mm512_set1_pd(p.bc1), bc2 = _mm512_set1_pd(p.bc2);
+  for (int64_t i = 0; i < n; i += 8) {
+    const __mmask8 k = tail8(n - i);
+    const __m512d g = _mm512_cvtps_pd(_mm256_maskz_loadu_ps(k, grad + i));
+    const __m512d mi = _mm512_add_pd(_mm512_mul_pd(b1, _mm512_cvtps_pd(_mm256_maskz_loadu_ps(k, m + i))),
+                                     _mm512_mul_pd(c1, g));
+    const __m512d vi = _mm512_add_pd(_mm512_mul_pd(b2, _mm512_cvtps_pd(_mm256_maskz_loadu_ps(k, v + i))),
+                                     _mm512_mul_pd(_mm512_mul_pd(c2, g), g));
+    _mm256_mask_storeu_ps(m + i, k, _mm512_cvtpd_ps(mi));
+    _mm256_mask_storeu_ps(v + i, k, _mm512_cvtpd_ps(vi));
+    const __m512d w = _mm512_cvtps_pd(_mm256_maskz_loadu_ps(k, param + i));
+    // x / 1 == x exactly: without bias correction (bc1 = bc2 = 1) the two divisions are skipped
+    const __m512d mh = BC ? _mm512_div_pd(mi, bc1) : mi, vh = BC ? _mm512_div_pd(vi, bc2) : vi;
+    const __m512d upd = _mm512_add_pd(_mm512_div_pd(mh, _mm512_add_pd(_mm512_sqrt_pd(vh), eps)), _mm512_mul_pd(wd, w));
+    _mm256_mask_storeu_ps(param + i, k, _mm512_cvtpd_ps(_mm512_sub_pd(w, _mm512_mul_pd(lr, upd))));
+  }
+}
+
+void adamw(float* param, const float* grad, float* m, float* v, int64_t n, const AdamParams& p) {
+  if (p.bc1 == 1 && p.bc2 == 1) adamw_t<false>(param, grad, m, v, n, p);
+  else adamw_t<true>(param, grad, m, v, n, p);
+}
+
 }  // namespace
 }  // namespace bk
 
@@ -177,7 +411,7 @@ void pack_bits(uint32_t* out, const float* x, const float* shift, double thr, in
 
 namespace bk {
 namespace {
-const PathOps kOps = {"avx512", gemm, pack_bits, binary_gemm};
+const PathOps kOps = {"avx512", gemm, pack_bits, binary_gemm, aq_forward, aq_backward, sign_select, stream_sums, adamw};
 }
 const PathOps* path_avx512() { return &kOps; }
 }  // namespace bk

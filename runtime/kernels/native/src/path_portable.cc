@@ -1,5 +1,6 @@
 // The portable path: plain C++ (the compiler's baseline vectorisation only), for any CPU. Also the fallback that
 // the faster paths are tested against besides the TS reference.
+#include <cmath>
 #include <cstdint>
 
 #include "common.h"
@@ -111,8 +112,105 @@ void pack_bits(uint32_t* out, const float* x, const float* shift, double thr, in
 
 }  // namespace
 
+// ------------------------------------------------------------------ element-wise spans (plain C++)
+namespace scalar {
+namespace {
+
+/**
+ * Round half to even, never -0 (the reference's roundHalfEven): the same value as nearbyint in the default rounding
+ * mode, without the libm call. |v| < 2^52: adding 2^52 rounds |v| to an integer (ulp 1 there, ties to even) and the
+ * subtraction is exact; larger magnitudes, infinities and NaN are returned as they are. + 0.0 turns -0 into +0.
+ */
+inline double roundHalfEven(double v) {
+  constexpr double kTwo52 = 4503599627370496.0;
+  const double av = std::fabs(v);
+  if (!(av < kTwo52)) return v;
+  return std::copysign((av + kTwo52) - kTwo52, v) + 0.0;
+}
+
+}  // namespace
+
+void aqForward(float* y, const float* x, const float* shift, const AqParams& q, int64_t n) {
+  for (int64_t c = 0; c < n; c++) {
+    const double u = shift == nullptr ? static_cast<double>(x[c]) : static_cast<double>(x[c]) + static_cast<double>(shift[c]);
+    if (q.signed1) {
+      y[c] = u >= 0 ? q.pos : q.neg;
+    } else {
+      double r = roundHalfEven((u - q.offset) / q.a);
+      if (r < q.qn) r = q.qn;
+      else if (r > q.qp) r = q.qp;
+      y[c] = static_cast<float>(q.a * r + q.offset);
+    }
+  }
+}
+
+double aqBackward(float* dX, float* dShift, const float* dY, const float* x, const float* shift, const AqParams& q,
+                  int64_t n, double dA) {
+  for (int64_t c = 0; c < n; c++) {
+    const float g = dY[c];
+    const double u = shift == nullptr ? static_cast<double>(x[c]) : static_cast<double>(x[c]) + static_cast<double>(shift[c]);
+    bool pass;
+    if (q.signed1) {
+      dA += u >= 0 ? g : -g;
+      pass = u >= -q.a && u <= q.a;
+    } else {
+      const double v = (u - q.offset) / q.a;
+      if (v < q.qn) {
+        dA += q.qn * g;
+        pass = false;
+      } else if (v > q.qp) {
+        dA += q.qp * g;
+        pass = false;
+      } else {
+        dA += (roundHalfEven(v) - v) * g;
+        pass = true;
+      }
+    }
+    if (pass) {
+      dX[c] += g;
+      if (dShift != nullptr) dShift[c] += g;
+    }
+  }
+  return dA;
+}
+
+void signSelect(float* out, const float* w, int64_t n, double centre, float pos, float neg) {
+  for (int64_t i = 0; i < n; i++) out[i] = w[i] - centre >= 0 ? pos : neg;
+}
+
+void streamSums(const float* x, int64_t stride, int64_t len, int64_t count, double* s, double* sa, double* sq) {
+  for (int64_t i = 0; i < count; i++) {
+    const float* p = x + i * stride;
+    double a = 0, b = 0, c = 0;
+    for (int64_t j = 0; j < len; j++) {
+      const double d = p[j];
+      a += d;
+      b += std::fabs(d);
+      c += d * d;
+    }
+    if (s != nullptr) s[i] = a;
+    if (sa != nullptr) sa[i] = b;
+    if (sq != nullptr) sq[i] = c;
+  }
+}
+
+void adamw(float* param, const float* grad, float* m, float* v, int64_t n, const AdamParams& p) {
+  for (int64_t i = 0; i < n; i++) {
+    const double g = grad[i];
+    const double mi = p.beta1 * m[i] + p.c1 * g;
+    const double vi = p.beta2 * v[i] + p.c2 * g * g;
+    m[i] = static_cast<float>(mi);
+    v[i] = static_cast<float>(vi);
+    const double w = param[i];
+    param[i] = static_cast<float>(w - p.lr * ((mi / p.bc1) / (std::sqrt(vi / p.bc2) + p.eps) + p.weightDecay * w));
+  }
+}
+
+}  // namespace scalar
+
 const PathOps* path_portable() {
-  static const PathOps ops = {"portable", gemm, pack_bits, binary_gemm};
+  static const PathOps ops = {"portable", gemm, pack_bits, binary_gemm, scalar::aqForward, scalar::aqBackward,
+                              scalar::signSelect, scalar::streamSums, scalar::adamw};
   return &ops;
 }
 
