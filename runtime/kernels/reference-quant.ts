@@ -1,6 +1,6 @@
 /**
  * Reference quantizers: weight binarization (per tensor, per row) and the elastic / LSQ activation quantizer with its
- * backward. Formulas and sources: /work/shared/docs/bit-algorithm.md sections 1, 3 and 4 (BiT, Liu et al. 2022;
+ * backward. Formulas and sources: ../shared/docs/bit-algorithm.md sections 1, 3 and 4 (BiT, Liu et al. 2022;
  * LSQ, Esser et al. 2020).
  *
  * Project-wide choices, identical in every kernel set:
