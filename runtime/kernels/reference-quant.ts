@@ -7,8 +7,7 @@
  * - sign(0) = +1.
  * - round() is round-half-to-even (roundHalfEven, like torch.round of the reference code).
  */
-import { BitkitError } from '../errors.js';
-import { checkDim, checkLength, checkOptional } from './check.js';
+import { checkDim, checkLength, checkOptional, checkQuant } from './check.js';
 import type { ActQuantSpec } from './kernels.js';
 import { roundHalfEven } from './reference-math.js';
 
@@ -68,24 +67,6 @@ export function quantRange(spec: ActQuantSpec): { qn: number; qp: number } {
   return { qn: 0, qp: 2 ** b - 1 };
 }
 
-function checkQuant(kernel: string, a: number, spec: ActQuantSpec): void {
-  const b = spec.bits;
-  if (b !== 1 && b !== 2 && b !== 4 && b !== 8) {
-    throw new BitkitError('BK7002', `${kernel}: spec.bits is ${b}, needs 1, 2, 4 or 8`, {
-      hint: 'the quantizer spec was built with an unsupported bit width',
-    });
-  }
-  if (!(a > 0) || !Number.isFinite(a)) {
-    throw new BitkitError('BK7002', `${kernel}: scale a is ${a}, needs a finite value > 0`, {
-      hint: 'the quantizer scale was not initialised or the optimiser drove it to zero, negative or NaN',
-    });
-  }
-  if (!Number.isFinite(spec.offset)) {
-    throw new BitkitError('BK7002', `${kernel}: spec.offset is ${spec.offset}, needs a finite value`, {
-      hint: 'the offset (tensor minimum) of an unsigned multi-bit quantizer came from a tensor holding NaN or Inf',
-    });
-  }
-}
 
 /**
  * Forward, u = x[r,c] + shift[c] (shift[C] may be null); x, y: [R,C].

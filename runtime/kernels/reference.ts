@@ -8,7 +8,7 @@
  * sign(0) = +1, everywhere.
  */
 import { BitkitError } from '../errors.js';
-import { checkDim, checkLength } from './check.js';
+import { checkAdamWStep, checkDim, checkLength } from './check.js';
 import type { AdamWOptions, Kernels } from './kernels.js';
 import { binaryGemmSS, binaryGemmUS, gemmNN, gemmNT, gemmTN, packBits } from './reference-gemm.js';
 import { normalCdf, normalPdf } from './reference-math.js';
@@ -387,11 +387,7 @@ function adamw(param: Float32Array, grad: Float32Array, m: Float32Array, v: Floa
   checkLength(K, 'm', m, n);
   checkLength(K, 'v', v, n);
   const { lr, beta1, beta2, eps, weightDecay, step, biasCorrection } = opts;
-  if (biasCorrection && !(Number.isSafeInteger(step) && step >= 1)) {
-    throw new BitkitError('BK7002', `${K}: step is ${step}, needs an integer >= 1 with bias correction`, {
-      hint: 'the optimiser step count is 1-based',
-    });
-  }
+  checkAdamWStep(K, step, biasCorrection);
   const bc1 = biasCorrection ? 1 - beta1 ** step : 1;
   const bc2 = biasCorrection ? 1 - beta2 ** step : 1;
   for (let i = 0; i < n; i++) {

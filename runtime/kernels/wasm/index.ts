@@ -17,9 +17,9 @@
  */
 import { statSync } from 'node:fs';
 import { BitkitError } from '../../errors.js';
-import { checkDim, checkLength, checkOptional } from '../check.js';
+import { checkAdamWStep, checkDim, checkLength, checkOptional, checkQuant } from '../check.js';
 import { packedLength, wordsPerRow } from '../kernels.js';
-import type { ActQuantSpec, AdamWOptions, Kernels } from '../kernels.js';
+import type { AdamWOptions, Kernels } from '../kernels.js';
 import { quantRange } from '../reference-quant.js';
 import { Arena, CHUNK } from './memory.js';
 import { findWasm, instantiate, wasmCandidates } from './module.js';
@@ -62,24 +62,6 @@ export function wasmInfo(options: WasmOptions = {}): WasmInfo {
 /** GEMM operands per call above which batched GEMMs are split into several calls (bytes). */
 const GEMM_BUDGET = 64 << 20;
 
-function checkQuant(kernel: string, a: number, spec: ActQuantSpec): void {
-  const b = spec.bits;
-  if (b !== 1 && b !== 2 && b !== 4 && b !== 8) {
-    throw new BitkitError('BK7002', `${kernel}: spec.bits is ${b}, needs 1, 2, 4 or 8`, {
-      hint: 'the quantizer spec was built with an unsupported bit width',
-    });
-  }
-  if (!(a > 0) || !Number.isFinite(a)) {
-    throw new BitkitError('BK7002', `${kernel}: scale a is ${a}, needs a finite value > 0`, {
-      hint: 'the quantizer scale was not initialised or the optimiser drove it to zero, negative or NaN',
-    });
-  }
-  if (!Number.isFinite(spec.offset)) {
-    throw new BitkitError('BK7002', `${kernel}: spec.offset is ${spec.offset}, needs a finite value`, {
-      hint: 'the offset (tensor minimum) of an unsigned multi-bit quantizer came from a tensor holding NaN or Inf',
-    });
-  }
-}
 
 function checkIds(kernel: string, ids: Int32Array, n: number, tableLength: number, C: number): void {
   const V = C > 0 ? Math.floor(tableLength / C) : Infinity;
@@ -616,11 +598,7 @@ export function loadWasmKernels(options: WasmOptions = {}): Kernels {
       checkLength(k, 'm', m, n);
       checkLength(k, 'v', v, n);
       const { lr, beta1, beta2, eps, weightDecay, step, biasCorrection } = opts;
-      if (biasCorrection && !(Number.isSafeInteger(step) && step >= 1)) {
-        throw new BitkitError('BK7002', `${k}: step is ${step}, needs an integer >= 1 with bias correction`, {
-          hint: 'the optimiser step count is 1-based',
-        });
-      }
+      checkAdamWStep(k, step, biasCorrection);
       const bc1 = biasCorrection ? 1 - beta1 ** step : 1;
       const bc2 = biasCorrection ? 1 - beta2 ** step : 1;
       for (let i = 0; i < n; i += CHUNK) {
