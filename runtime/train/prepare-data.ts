@@ -1,7 +1,6 @@
 /**
  * Turns a recipe's task, data and tokenizer sections into encoded train and dev sets.
  */
-import { existsSync } from 'node:fs';
 import { BitkitError } from '../errors.js';
 import { encodeDataset, type EncodedDataset } from '../data/batches.js';
 import { loadExampleDataset } from '../data/example-dataset.js';
@@ -18,12 +17,9 @@ export interface PreparedData {
   numLabels: number;
 }
 
+/** The recipe's (or a checkpoint's) tokenizer: the embedded bert-base-uncased, a vocab.txt, a tokenizer.json or a folder. */
 export function loadTokenizer(spec: Pick<TokenizerSpec, 'vocab' | 'lowercase'>): BertTokenizer {
-  if (spec.vocab === 'bert-base-uncased') return BertTokenizer.default();
-  if (!existsSync(spec.vocab)) {
-    throw new BitkitError('BK5001', `vocabulary file ${spec.vocab} does not exist`, { hint: 'point tokenizer.vocab at a vocab.txt or tokenizer.json, or use bert-base-uncased', place: { file: spec.vocab } });
-  }
-  return spec.vocab.endsWith('.json') ? BertTokenizer.fromTokenizerJson(spec.vocab) : BertTokenizer.fromVocabFile(spec.vocab, { lowercase: spec.lowercase });
+  return BertTokenizer.load(spec.vocab, { lowercase: spec.lowercase });
 }
 
 export function prepareData(recipe: ResolvedRecipe): PreparedData {
