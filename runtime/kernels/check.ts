@@ -4,7 +4,7 @@
  * silent out-of-bounds read (typed arrays return undefined -> NaN) or a dropped write.
  */
 import { BitkitError } from '../errors.js';
-import type { ActQuantSpec } from './kernels.js';
+import { type ActQuantSpec, packedLength } from './kernels.js';
 
 const HINT = 'the sizes passed to the kernel do not match its buffers: this is a shape bug in the caller ' +
   '(model, trainer or engine), not in the recipe';
@@ -54,5 +54,68 @@ export function checkAdamWStep(kernel: string, step: number, biasCorrection: boo
     throw new BitkitError('BK7002', `${kernel}: step is ${step}, needs an integer >= 1 with bias correction`, {
       hint: 'the optimiser step count is 1-based',
     });
+  }
+}
+
+/** The three GEMM layouts: C[M,N], A with M*K and B with K*N elements per batch matrix. */
+export function checkGemm(kernel: string, C: Float32Array, A: Float32Array, B: Float32Array, M: number, K: number, N: number, batch: number): void {
+  checkDim(kernel, 'M', M);
+  checkDim(kernel, 'K', K);
+  checkDim(kernel, 'N', N);
+  checkDim(kernel, 'batch', batch);
+  checkLength(kernel, 'C', C, batch * M * N);
+  checkLength(kernel, 'A', A, batch * M * K);
+  checkLength(kernel, 'B', B, batch * K * N);
+}
+
+/** Binary GEMMs: C[M,N] and packed rows of K bits for A[M] and B[N]. */
+export function checkBinaryGemm(kernel: string, C: Float32Array, A: Uint32Array, B: Uint32Array, M: number, K: number, N: number,
+  colScale: Float32Array | null, aName: string, bName: string): void {
+  checkDim(kernel, 'M', M);
+  checkDim(kernel, 'K', K);
+  checkDim(kernel, 'N', N);
+  checkLength(kernel, 'C', C, M * N);
+  checkLength(kernel, aName, A, packedLength(M, K));
+  checkLength(kernel, bName, B, packedLength(N, K));
+  checkOptional(kernel, 'colScale', colScale, N);
+}
+
+/** Validates ids[n] against a table of floor(table.length / C) rows, before anything is written. */
+export function checkIds(kernel: string, ids: Int32Array, n: number, tableLength: number, C: number): void {
+  const V = C > 0 ? Math.floor(tableLength / C) : Infinity;
+  for (let i = 0; i < n; i++) {
+    const id = ids[i]!;
+    if (id < 0 || id >= V) {
+      throw new BitkitError('BK7001', `${kernel}: ids[${i}] is ${id}, outside the table of ${V} rows`, {
+        hint: 'a token id is outside the vocabulary: the tokenizer and the model disagree on the vocabulary size',
+      });
+    }
+  }
+}
+
+/** splitHeads/mergeHeads: both buffers hold B*T*NH*HS elements. */
+export function checkHeads(kernel: string, y: Float32Array, x: Float32Array, B: number, T: number, NH: number, HS: number): void {
+  checkDim(kernel, 'B', B);
+  checkDim(kernel, 'T', T);
+  checkDim(kernel, 'NH', NH);
+  checkDim(kernel, 'HS', HS);
+  checkLength(kernel, 'y', y, B * T * NH * HS);
+  checkLength(kernel, 'x', x, B * T * NH * HS);
+}
+
+/** softmaxForward's buffers, and the mask's rows when there is one (rowsPerMask >= 1 rows share a mask row). */
+export function checkSoftmax(kernel: string, y: Float32Array, x: Float32Array, maskBias: Float32Array | null, R: number, C: number, rowsPerMask: number): void {
+  checkDim(kernel, 'R', R);
+  checkDim(kernel, 'C', C);
+  checkLength(kernel, 'y', y, R * C);
+  checkLength(kernel, 'x', x, R * C);
+  if (maskBias !== null) {
+    checkDim(kernel, 'rowsPerMask', rowsPerMask);
+    if (rowsPerMask < 1 && R > 0) {
+      throw new BitkitError('BK7001', `${kernel}: rowsPerMask is ${rowsPerMask}, needs >= 1 with a mask`, {
+        hint: 'attention passes rowsPerMask = NH * T',
+      });
+    }
+    checkLength(kernel, 'maskBias', maskBias, R > 0 ? (Math.floor((R - 1) / rowsPerMask) + 1) * C : 0);
   }
 }

@@ -4,19 +4,10 @@
  * use JS number (double) arithmetic, results are stored to Float32Array.
  * Packed layout: see kernels.ts (64-bit words as low/high Uint32 pairs, bit i of word w = element 64w + i, padding 0).
  */
-import { checkDim, checkLength, checkOptional } from './check.js';
+import { checkBinaryGemm, checkDim, checkGemm, checkLength, checkOptional } from './check.js';
 import { packedLength, wordsPerRow } from './kernels.js';
 import { popcount32 } from './reference-math.js';
 
-function checkGemm(kernel: string, C: Float32Array, A: Float32Array, B: Float32Array, M: number, K: number, N: number, batch: number): void {
-  checkDim(kernel, 'M', M);
-  checkDim(kernel, 'K', K);
-  checkDim(kernel, 'N', N);
-  checkDim(kernel, 'batch', batch);
-  checkLength(kernel, 'C', C, batch * M * N);
-  checkLength(kernel, 'A', A, batch * M * K);
-  checkLength(kernel, 'B', B, batch * K * N);
-}
 
 // The GEMMs below process 4 rows of A (NN, TN) or a 2x2 tile of outputs (NT) per pass so that each loaded value
 // is used several times (JS engines keep the tile in registers): 2-3x the speed of the plain triple loop. Every
@@ -178,16 +169,6 @@ export function packBits(out: Uint32Array, x: Float32Array, shift: Float32Array 
   }
 }
 
-function checkBinaryGemm(kernel: string, C: Float32Array, A: Uint32Array, B: Uint32Array, M: number, K: number, N: number,
-  colScale: Float32Array | null, aName: string, bName: string): void {
-  checkDim(kernel, 'M', M);
-  checkDim(kernel, 'K', K);
-  checkDim(kernel, 'N', N);
-  checkLength(kernel, 'C', C, M * N);
-  checkLength(kernel, aName, A, packedLength(M, K));
-  checkLength(kernel, bName, B, packedLength(N, K));
-  checkOptional(kernel, 'colScale', colScale, N);
-}
 
 /** C[M,N] = scale * (K - 2 * popcount(A[m] XOR B[n])) * colScale[n]; A[M, K bits], B[N, K bits] packed signed. */
 export function binaryGemmSS(C: Float32Array, A: Uint32Array, B: Uint32Array, M: number, K: number, N: number, scale: number, colScale: Float32Array | null): void {

@@ -7,8 +7,7 @@
  * Numerics: sums and products in JS numbers (double), results stored to Float32Array. Rounding is half-to-even,
  * sign(0) = +1, everywhere.
  */
-import { BitkitError } from '../errors.js';
-import { checkAdamWStep, checkDim, checkLength } from './check.js';
+import { checkAdamWStep, checkDim, checkHeads, checkIds, checkLength, checkSoftmax } from './check.js';
 import type { AdamWOptions, Kernels } from './kernels.js';
 import { binaryGemmSS, binaryGemmUS, gemmNN, gemmNT, gemmTN, packBits } from './reference-gemm.js';
 import { normalCdf, normalPdf } from './reference-math.js';
@@ -123,19 +122,7 @@ function tanhBackward(dX: Float32Array, dY: Float32Array, y: Float32Array, n: nu
  */
 function softmaxForward(y: Float32Array, x: Float32Array, maskBias: Float32Array | null, scale: number, R: number, C: number, rowsPerMask: number): void {
   const K = 'softmaxForward';
-  checkDim(K, 'R', R);
-  checkDim(K, 'C', C);
-  checkLength(K, 'y', y, R * C);
-  checkLength(K, 'x', x, R * C);
-  if (maskBias !== null) {
-    checkDim(K, 'rowsPerMask', rowsPerMask);
-    if (rowsPerMask < 1 && R > 0) {
-      throw new BitkitError('BK7001', `${K}: rowsPerMask is ${rowsPerMask}, needs >= 1 with a mask`, {
-        hint: 'attention passes rowsPerMask = NH * T',
-      });
-    }
-    checkLength(K, 'maskBias', maskBias, R > 0 ? (Math.floor((R - 1) / rowsPerMask) + 1) * C : 0);
-  }
+  checkSoftmax(K, y, x, maskBias, R, C, rowsPerMask);
   for (let r = 0; r < R; r++) {
     const row = r * C;
     const mRow = maskBias === null ? 0 : Math.floor(r / rowsPerMask) * C;
@@ -250,18 +237,6 @@ function layerNormBackward(dX: Float32Array, dGamma: Float32Array, dBeta: Float3
 
 // ------------------------------------------------------------------ embeddings and heads
 
-/** Validates ids[n] against a table of floor(table.length / C) rows, before anything is written. */
-function checkIds(kernel: string, ids: Int32Array, n: number, tableLength: number, C: number): void {
-  const V = C > 0 ? Math.floor(tableLength / C) : Infinity;
-  for (let i = 0; i < n; i++) {
-    const id = ids[i]!;
-    if (id < 0 || id >= V) {
-      throw new BitkitError('BK7001', `${kernel}: ids[${i}] is ${id}, outside the table of ${V} rows`, {
-        hint: 'a token id is outside the vocabulary: the tokenizer and the model disagree on the vocabulary size',
-      });
-    }
-  }
-}
 
 /** y[n,C] = table[ids[n], :] */
 function embeddingForward(y: Float32Array, ids: Int32Array, table: Float32Array, n: number, C: number): void {
@@ -293,14 +268,6 @@ function embeddingBackward(dTable: Float32Array, dY: Float32Array, ids: Int32Arr
   }
 }
 
-function checkHeads(kernel: string, y: Float32Array, x: Float32Array, B: number, T: number, NH: number, HS: number): void {
-  checkDim(kernel, 'B', B);
-  checkDim(kernel, 'T', T);
-  checkDim(kernel, 'NH', NH);
-  checkDim(kernel, 'HS', HS);
-  checkLength(kernel, 'y', y, B * T * NH * HS);
-  checkLength(kernel, 'x', x, B * T * NH * HS);
-}
 
 /** y[B,NH,T,HS] <- x[B,T,NH,HS] (y must not alias x) */
 function splitHeads(y: Float32Array, x: Float32Array, B: number, T: number, NH: number, HS: number): void {

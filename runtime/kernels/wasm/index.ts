@@ -16,8 +16,7 @@
  * they can be read against the reference; the arithmetic lives in ./assembly.
  */
 import { statSync } from 'node:fs';
-import { BitkitError } from '../../errors.js';
-import { checkAdamWStep, checkDim, checkLength, checkOptional, checkQuant } from '../check.js';
+import { checkAdamWStep, checkBinaryGemm, checkDim, checkGemm, checkHeads, checkIds, checkLength, checkOptional, checkQuant, checkSoftmax } from '../check.js';
 import { packedLength, wordsPerRow } from '../kernels.js';
 import type { AdamWOptions, Kernels } from '../kernels.js';
 import { quantRange } from '../reference-quant.js';
@@ -63,17 +62,6 @@ export function wasmInfo(options: WasmOptions = {}): WasmInfo {
 const GEMM_BUDGET = 64 << 20;
 
 
-function checkIds(kernel: string, ids: Int32Array, n: number, tableLength: number, C: number): void {
-  const V = C > 0 ? Math.floor(tableLength / C) : Infinity;
-  for (let i = 0; i < n; i++) {
-    const id = ids[i]!;
-    if (id < 0 || id >= V) {
-      throw new BitkitError('BK7001', `${kernel}: ids[${i}] is ${id}, outside the table of ${V} rows`, {
-        hint: 'a token id is outside the vocabulary: the tokenizer and the model disagree on the vocabulary size',
-      });
-    }
-  }
-}
 
 /** Rows per chunk for row-wise kernels on rows of C elements. */
 function rowsPerChunk(R: number, C: number): number {
@@ -91,13 +79,7 @@ export function loadWasmKernels(options: WasmOptions = {}): Kernels {
   type GemmFn = WasmExports['gemmNN'];
   function gemm(kernel: string, fn: GemmFn, C: Float32Array, A: Float32Array, B: Float32Array, M: number, K: number, N: number,
     accumulate: boolean, batch: number): void {
-    checkDim(kernel, 'M', M);
-    checkDim(kernel, 'K', K);
-    checkDim(kernel, 'N', N);
-    checkDim(kernel, 'batch', batch);
-    checkLength(kernel, 'C', C, batch * M * N);
-    checkLength(kernel, 'A', A, batch * M * K);
-    checkLength(kernel, 'B', B, batch * K * N);
+    checkGemm(kernel, C, A, B, M, K, N, batch);
     const mk = M * K, kn = K * N, mn = M * N;
     const step = Math.max(1, Math.min(batch, Math.floor(GEMM_BUDGET / Math.max(4 * (mk + kn + mn), 1))));
     for (let b0 = 0; b0 < batch; b0 += step) {
@@ -116,13 +98,7 @@ export function loadWasmKernels(options: WasmOptions = {}): Kernels {
   type BinFn = WasmExports['binaryGemmSS'];
   function binaryGemm(kernel: string, fn: BinFn, aName: string, bName: string, C: Float32Array, A: Uint32Array, B: Uint32Array,
     M: number, K: number, N: number, scale: number, colScale: Float32Array | null): void {
-    checkDim(kernel, 'M', M);
-    checkDim(kernel, 'K', K);
-    checkDim(kernel, 'N', N);
-    checkLength(kernel, 'C', C, M * N);
-    checkLength(kernel, aName, A, packedLength(M, K));
-    checkLength(kernel, bName, B, packedLength(N, K));
-    checkOptional(kernel, 'colScale', colScale, N);
+    checkBinaryGemm(kernel, C, A, B, M, K, N, colScale, aName, bName);
     if (M === 0 || N === 0) return;
     const la = packedLength(M, K), lb = packedLength(N, K);
     ar.begin();
@@ -192,12 +168,7 @@ export function loadWasmKernels(options: WasmOptions = {}): Kernels {
   }
 
   function splitMerge(kernel: string, fn: WasmExports['splitHeads'], y: Float32Array, x: Float32Array, B: number, T: number, NH: number, HS: number): void {
-    checkDim(kernel, 'B', B);
-    checkDim(kernel, 'T', T);
-    checkDim(kernel, 'NH', NH);
-    checkDim(kernel, 'HS', HS);
-    checkLength(kernel, 'y', y, B * T * NH * HS);
-    checkLength(kernel, 'x', x, B * T * NH * HS);
+    checkHeads(kernel, y, x, B, T, NH, HS);
     const per = T * NH * HS; // one batch element is permuted within itself
     const step = per > 0 ? Math.max(1, Math.floor(CHUNK / per)) : Math.max(B, 1);
     for (let b0 = 0; b0 < B; b0 += step) {
@@ -321,19 +292,7 @@ export function loadWasmKernels(options: WasmOptions = {}): Kernels {
 
     softmaxForward(y, x, maskBias, scale, R, C, rowsPerMask) {
       const k = 'softmaxForward';
-      checkDim(k, 'R', R);
-      checkDim(k, 'C', C);
-      checkLength(k, 'y', y, R * C);
-      checkLength(k, 'x', x, R * C);
-      if (maskBias !== null) {
-        checkDim(k, 'rowsPerMask', rowsPerMask);
-        if (rowsPerMask < 1 && R > 0) {
-          throw new BitkitError('BK7001', `${k}: rowsPerMask is ${rowsPerMask}, needs >= 1 with a mask`, {
-            hint: 'attention passes rowsPerMask = NH * T',
-          });
-        }
-        checkLength(k, 'maskBias', maskBias, R > 0 ? (Math.floor((R - 1) / rowsPerMask) + 1) * C : 0);
-      }
+      checkSoftmax(k, y, x, maskBias, R, C, rowsPerMask);
       const step = rowsPerChunk(R, C);
       for (let r0 = 0; r0 < R; r0 += step) {
         const nr = Math.min(step, R - r0);
