@@ -5,70 +5,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BitkitError } from '../../../runtime/errors.js';
-import type { Kernels } from '../../../runtime/kernels/kernels.js';
-import { packedLength } from '../../../runtime/kernels/kernels.js';
 import { loadNativeKernels, nativeAvailable, nativeInfo } from '../../../runtime/kernels/native/index.js';
 import { referenceKernels } from '../../../runtime/kernels/reference.js';
-import { Rng } from '../../../runtime/util/rng.js';
+import { call, isBuf, kernelCases, type Method, opts, spec } from './kernel-cases.js';
 
 const built = nativeAvailable();
 const skip = built ? false : 'native addon not built: run `node scripts/build-native.mjs` to test the native kernels';
 
-type Buf = Float32Array | Int32Array | Uint32Array;
-type Method = Exclude<keyof Kernels, 'name'>;
-
-const rng = new Rng(42);
-const f = (n: number): Float32Array => new Float32Array(n).map(() => rng.normal());
-const u = (n: number): Uint32Array => new Uint32Array(n).map(() => (rng.next() * 4294967296) >>> 0);
-
-const M = 3, KK = 70, N = 4, R = 6, C = 5, B = 2, T = 3, NH = 2, HS = 2;
-const spec = { signed: false, bits: 4, offset: -0.5 };
-const opts = { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-6, weightDecay: 0.01, step: 1, biasCorrection: true };
-
-/** Valid arguments for each kernel (fresh buffers on every call); the same table as sizes.test.ts. */
-const cases: Record<Method, () => unknown[]> = {
-  gemmNN: () => [f(2 * M * N), f(2 * M * KK), f(2 * KK * N), M, KK, N, false, 2],
-  gemmNT: () => [f(2 * M * N), f(2 * M * KK), f(2 * KK * N), M, KK, N, true, 2],
-  gemmTN: () => [f(2 * M * N), f(2 * M * KK), f(2 * KK * N), M, KK, N, false, 2],
-  packBits: () => [new Uint32Array(packedLength(M, KK)), f(M * KK), f(KK), 0, M, KK],
-  binaryGemmSS: () => [f(M * N), u(packedLength(M, KK)), u(packedLength(N, KK)), M, KK, N, 1, f(N)],
-  binaryGemmUS: () => [f(M * N), u(packedLength(M, KK)), u(packedLength(N, KK)), M, KK, N, 1, f(N)],
-  addBias: () => [f(R * C), f(R * C), f(C), R, C],
-  addBiasBackward: () => [f(C), f(R * C), R, C],
-  add: () => [f(R), f(R), f(R), R],
-  scale: () => [f(R), f(R), 2, R],
-  reluForward: () => [f(R), f(R), R],
-  reluBackward: () => [f(R), f(R), f(R), R],
-  geluForward: () => [f(R), f(R), R],
-  geluBackward: () => [f(R), f(R), f(R), R],
-  tanhForward: () => [f(R), f(R), R],
-  tanhBackward: () => [f(R), f(R), f(R), R],
-  softmaxForward: () => [f(B * NH * T * T), f(B * NH * T * T), f(B * T), 0.5, B * NH * T, T, NH * T],
-  softmaxBackward: () => [f(R * C), f(R * C), f(R * C), 0.5, R, C],
-  layerNormForward: () => [f(R * C), f(R), f(R), f(R * C), f(C), f(C), R, C, 1e-5],
-  layerNormBackward: () => [f(R * C), f(C), f(C), f(R * C), f(R * C), f(R), f(R).map(Math.abs), f(C), R, C],
-  embeddingForward: () => [f(R * C), new Int32Array([0, 3, 1, 3, 2, 0]), f(4 * C), R, C],
-  embeddingBackward: () => [f(4 * C), f(R * C), new Int32Array([0, 3, 1, 3, 2, 0]), R, C],
-  splitHeads: () => [f(B * T * NH * HS), f(B * T * NH * HS), B, T, NH, HS],
-  mergeHeads: () => [f(B * T * NH * HS), f(B * T * NH * HS), B, T, NH, HS],
-  sum: () => [f(R), R],
-  sumAbs: () => [f(R), R],
-  sumSquares: () => [f(R), R],
-  min: () => [f(R), R],
-  binarizeWeight: () => [f(R * C), f(R * C), R * C, true],
-  binarizeRows: () => [f(R * C), f(R), f(R * C), R, C, true],
-  actQuantForward: () => [f(R * C), f(R * C), f(C), 0.3, spec, R, C],
-  actQuantBackward: () => [f(R * C), f(C), f(R * C), f(R * C), f(C), 0.3, spec, R, C],
-  adamw: () => [f(R), f(R), f(R), f(R).map(Math.abs), R, opts],
-};
-
-function call(k: Kernels, name: Method, args: unknown[]): unknown {
-  return (k[name] as (...a: unknown[]) => unknown)(...args);
-}
-
-function isBuf(a: unknown): a is Buf {
-  return a instanceof Float32Array || a instanceof Int32Array || a instanceof Uint32Array;
-}
 
 function bk(code: string, message?: RegExp): (e: unknown) => true {
   return (e: unknown) => {
@@ -95,11 +38,11 @@ describe('native kernel set: interface and size checks', { skip }, () => {
   for (const path of paths) {
     it(`${path}: every kernel runs with valid sizes; any buffer one element short throws BK7001 and writes nothing`, () => {
       const k = loadNativeKernels({ path, threads: 2 });
-      for (const name of Object.keys(cases) as Method[]) {
-        call(k, name, cases[name]());
-        const nBufs = cases[name]().filter(isBuf).length;
+      for (const name of Object.keys(kernelCases) as Method[]) {
+        call(k, name, kernelCases[name]());
+        const nBufs = kernelCases[name]().filter(isBuf).length;
         for (let which = 0; which < nBufs; which++) {
-          const args = cases[name]();
+          const args = kernelCases[name]();
           let seen = -1;
           for (let i = 0; i < args.length; i++) {
             const a = args[i];
