@@ -136,6 +136,14 @@ export async function runStage(job: StageJob, ctx: StageContext): Promise<StageS
   let tick = Date.now();
   let tokensPerSecond = 0;
   let lastSave = state.step;
+  const evaluateAndSave = () => {
+    runEval();
+    saveResume();
+    lastSave = state.step;
+    // Evaluation time is not training time: restart the throughput window.
+    tick = Date.now();
+    tokensSinceTick = 0;
+  };
 
   while (state.epoch < job.epochs && state.step < totalSteps) {
     const batches = makeBatches(job.train, job.batchSize, Rng.derive(job.seed, `shuffle-${state.epoch}`));
@@ -169,11 +177,7 @@ export async function runStage(job: StageJob, ctx: StageContext): Promise<StageS
       });
 
       if (job.evalEvery > 0 && state.step % job.evalEvery === 0 && state.batchInEpoch < batches.length) {
-        runEval();
-        saveResume();
-        lastSave = state.step;
-        tick = Date.now();
-        tokensSinceTick = 0;
+        evaluateAndSave();
       } else if (job.saveEvery > 0 && state.step - lastSave >= job.saveEvery) {
         saveResume();
         lastSave = state.step;
@@ -189,12 +193,7 @@ export async function runStage(job: StageJob, ctx: StageContext): Promise<StageS
       state.epoch++;
       state.batchInEpoch = 0;
     }
-    runEval();
-    saveResume();
-    lastSave = state.step;
-    // Evaluation time is not training time: restart the throughput window.
-    tick = Date.now();
-    tokensSinceTick = 0;
+    evaluateAndSave();
   }
 
   const summary: StageSummary = {
