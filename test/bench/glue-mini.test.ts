@@ -21,7 +21,7 @@ test('SST-2 slice: BiT W1A1 beats chance by a margin', async (t) => {
   try {
     const bit = METHODS.find((m) => m.id === 'bit')!;
     const file = join(dir, 'mini.bitkit.yaml');
-    const recipe = loadRecipeText(recipeYaml('sst2', bit, PRESETS['mini']!, 1, PRESETS['mini']!.maxTrain, null), file);
+    const recipe = loadRecipeText(recipeYaml({ task: 'sst2', method: bit, preset: PRESETS['mini']!, seed: 1, teacherCheckpoint: null }), file);
     recipe.output = join(dir, 'run');
     const { kernels } = selectKernels('auto');
     t.diagnostic(`kernels: ${kernels.name}`);
