@@ -18,6 +18,17 @@ test('bitkit check: the examples print nothing and exit 0', { skip: !existsSync(
   assert.deepEqual(r, { status: 0, stdout: '', stderr: '' });
 });
 
+test('bitkit check: the GLUE row recipes (examples/glue) are clean but for the FP -> W1A1 jump of BiT* and BinaryBERT', { skip: !existsSync(join(ROOT, '..', 'shared', 'data', 'glue')) && 'no ../shared/data' }, () => {
+  const tasks = ['cola', 'sst2', 'stsb'];
+  const rows = ['binarybert', 'bit-star', 'bit-w1a4', 'bit', 'no-elastic', 'no-two-set'];
+  const files = tasks.flatMap((t) => rows.map((m) => `examples/glue/${t}/${m}.bitkit.yaml`));
+  const r = check(['--json', ...files]);
+  // warnings only: exit 0
+  assert.equal(r.status, 0, r.stderr);
+  const found = (JSON.parse(r.stdout) as { file: string; code: string; severity: string }[]).map((d) => `${d.file.split(/[\\/]/).slice(-2).join('/')} ${d.severity} ${d.code}`);
+  assert.deepEqual(found.sort(), tasks.flatMap((t) => [`${t}/binarybert.bitkit.yaml warning BK3007`, `${t}/bit-star.bitkit.yaml warning BK3007`]).sort());
+});
+
 test('bitkit check: the server rules on a broken recipe, as file:line:col lines, exit 1; --json', () => {
   const dir = tempDir('check');
   const file = join(dir, 'broken.bitkit.yaml');
