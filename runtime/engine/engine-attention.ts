@@ -103,11 +103,8 @@ export function attentionForward(k: Kernels, layer: PackedLayer, buf: AttentionB
   if (isSigned1(qQuant) && isSigned1(kQuant)) {
     packHeads(k, buf.qBits, buf.rowBits, buf.q, buf.tmp, qQuant, d, lin);
     packHeads(k, buf.kBits, buf.rowBits, buf.k, buf.tmp, kQuant, d, lin);
-    const w = 2 * Math.ceil(HS / 64) * T;
-    const scale = qQuant.scale * kQuant.scale;
-    for (let bh = 0; bh < BNH; bh++) {
-      k.binaryGemmSS(buf.scores.subarray(bh * T * T, (bh + 1) * T * T), buf.qBits.subarray(bh * w, (bh + 1) * w), buf.kBits.subarray(bh * w, (bh + 1) * w), T, HS, T, scale, null);
-    }
+    // one batched call over the B*NH heads (each head's Q and K rows are contiguous in [B,NH,T] order)
+    k.binaryGemmSS(buf.scores, buf.qBits, buf.kBits, T, HS, T, qQuant.scale * kQuant.scale, null, null, BNH);
   } else {
     splitFloat(k, buf.qh, buf.q, buf.tmp, qQuant, d);
     splitFloat(k, buf.kh, buf.k, buf.tmp, kQuant, d);
@@ -129,26 +126,22 @@ export function attentionForward(k: Kernels, layer: PackedLayer, buf: AttentionB
     // V^T per head: vh[b,h,d,t] = v[b,t,h*HS+d] (+ shift, in float32: the sign is kept)
     const vs = shiftFor(vQuant, C);
     const vt = buf.vh;
+    const v = buf.v;
     for (let b = 0; b < B; b++) {
       for (let t = 0; t < T; t++) {
         const row = (b * T + t) * C;
-        for (let c = 0; c < C; c++) {
-          const h = (c / HS) | 0;
-          const dd = c - h * HS;
-          vt[((b * NH + h) * HS + dd) * T + t] = vs === null ? buf.v[row + c]! : buf.v[row + c]! + vs[c]!;
+        for (let h = 0; h < NH; h++) {
+          const src = row + h * HS;
+          const dst = (b * NH + h) * HS * T + t;
+          if (vs === null) for (let dd = 0; dd < HS; dd++) vt[dst + dd * T] = v[src + dd]!;
+          else for (let dd = 0; dd < HS; dd++) vt[dst + dd * T] = v[src + dd]! + vs[h * HS + dd]!;
         }
       }
     }
     k.packBits(buf.vBits, vt, null, 0, BNH * HS, T);
-    const wp = 2 * Math.ceil(T / 64);
     const scale = pQuant.scale * vQuant.scale;
-    for (let bh = 0; bh < BNH; bh++) {
-      const ctx = buf.ctxh.subarray(bh * T * HS, (bh + 1) * T * HS);
-      const P = buf.pBits.subarray(bh * T * wp, (bh + 1) * T * wp);
-      const V = buf.vBits.subarray(bh * HS * wp, (bh + 1) * HS * wp);
-      if (pQuant.signed) k.binaryGemmSS(ctx, P, V, T, T, HS, scale, null);
-      else k.binaryGemmUS(ctx, P, V, T, T, HS, scale, null);
-    }
+    if (pQuant.signed) k.binaryGemmSS(buf.ctxh, buf.pBits, buf.vBits, T, T, HS, scale, null, null, BNH);
+    else k.binaryGemmUS(buf.ctxh, buf.pBits, buf.vBits, T, T, HS, scale, null, null, BNH);
   } else {
     splitFloat(k, buf.vh, buf.v, buf.tmp, vQuant, d);
     let pq = buf.probs;

@@ -6,7 +6,8 @@
  * Binary path (1-bit weight AND 1-bit input, signed or unsigned set): the input is packed into sign bits by
  * packBits with the shift `b` and the quantizer's threshold fused (signed: u >= 0; unsigned {0, a}: u > a/2, passed as
  * the next float32 above a/2, see kernels.ts), then one binary GEMM: binaryGemmSS for a signed input,
- * binaryGemmUS for an unsigned one (FFN-2 after ReLU), scaled once per output by a * alpha. No float weight exists.
+ * binaryGemmUS for an unsigned one (FFN-2 after ReLU), scaled once per output by a * alpha, the bias added in the
+ * GEMM's output stage. No float weight exists.
  *
  * Float path (everything else: W1A2/W1A4/W1A8 intermediate stages, layers a recipe keeps FP, 1-bit weights with an
  * FP input): the input goes through kernels.actQuantForward exactly as in training (same `a`, shift, and for
@@ -141,15 +142,16 @@ export function linearForward(k: Kernels, y: Float32Array, x: Float32Array, lin:
     k.packBits(s.bits, x, shiftFor(q, K), packThreshold(q), R, K);
     s.ties?.scan(x, shiftFor(q, K), tieValue(q), R, K, s.tokenOf);
     const scale = q.scale * lin.weight.alpha;
-    if (q.signed) k.binaryGemmSS(y, s.bits, lin.weight.bits, R, K, N, scale, null);
-    else k.binaryGemmUS(y, s.bits, lin.weight.bits, R, K, N, scale, null);
-  } else {
-    let inp = x;
-    if (q !== null) {
-      quantizeFloat(k, s.xq, x, q, R, K);
-      inp = s.xq;
-    }
-    k.gemmNT(y, inp, floatWeight(lin), R, K, N, false);
+    // the bias fused into the GEMM's output (the same float32 bits as a separate addBias, one pass less)
+    if (q.signed) k.binaryGemmSS(y, s.bits, lin.weight.bits, R, K, N, scale, null, lin.bias);
+    else k.binaryGemmUS(y, s.bits, lin.weight.bits, R, K, N, scale, null, lin.bias);
+    return;
   }
+  let inp = x;
+  if (q !== null) {
+    quantizeFloat(k, s.xq, x, q, R, K);
+    inp = s.xq;
+  }
+  k.gemmNT(y, inp, floatWeight(lin), R, K, N, false);
   k.addBias(y, y, lin.bias, R, N);
 }

@@ -70,14 +70,16 @@ export function checkGemm(kernel: string, C: Float32Array, A: Float32Array, B: F
 
 /** Binary GEMMs: C[M,N] and packed rows of K bits for A[M] and B[N]. */
 export function checkBinaryGemm(kernel: string, C: Float32Array, A: Uint32Array, B: Uint32Array, M: number, K: number, N: number,
-  colScale: Float32Array | null, aName: string, bName: string): void {
+  colScale: Float32Array | null, aName: string, bName: string, bias: Float32Array | null = null, batch = 1): void {
   checkDim(kernel, 'M', M);
   checkDim(kernel, 'K', K);
   checkDim(kernel, 'N', N);
-  checkLength(kernel, 'C', C, M * N);
-  checkLength(kernel, aName, A, packedLength(M, K));
-  checkLength(kernel, bName, B, packedLength(N, K));
+  checkDim(kernel, 'batch', batch);
+  checkLength(kernel, 'C', C, batch * M * N);
+  checkLength(kernel, aName, A, batch * packedLength(M, K));
+  checkLength(kernel, bName, B, batch * packedLength(N, K));
   checkOptional(kernel, 'colScale', colScale, N);
+  checkOptional(kernel, 'bias', bias, N);
 }
 
 /** Validates ids[n] against a table of floor(table.length / C) rows, before anything is written. */

@@ -87,10 +87,15 @@ export interface Kernels {
    * out: Uint32Array of packedLength(R, K).
    */
   packBits(out: Uint32Array, x: Float32Array, shift: Float32Array | null, threshold: number, R: number, K: number): void;
-  /** C[M,N] = scale * (K - 2 * popcount(A[m] XOR B[n])) * (colScale ? colScale[n] : 1); A, B packed signed. */
-  binaryGemmSS(C: Float32Array, A: Uint32Array, B: Uint32Array, M: number, K: number, N: number, scale: number, colScale: Float32Array | null): void;
-  /** C[M,N] = scale * (2 * popcount(P[m] AND V[n]) - popcount(P[m])) * (colScale ? colScale[n] : 1); P unsigned, V signed. */
-  binaryGemmUS(C: Float32Array, P: Uint32Array, V: Uint32Array, M: number, K: number, N: number, scale: number, colScale: Float32Array | null): void;
+  /**
+   * C[M,N] = scale * (K - 2 * popcount(A[m] XOR B[n])) * (colScale ? colScale[n] : 1) (+ bias[n]); A, B packed signed.
+   * The product is rounded to float32 once, then the bias added as addBias does (so a fused bias gives the same bits
+   * as a separate addBias). `batch` independent products: matrix i of C, A and B starts at i * (M*N),
+   * i * packedLength(M, K) and i * packedLength(N, K); colScale and bias are shared (attention's heads in one call).
+   */
+  binaryGemmSS(C: Float32Array, A: Uint32Array, B: Uint32Array, M: number, K: number, N: number, scale: number, colScale: Float32Array | null, bias?: Float32Array | null, batch?: number): void;
+  /** C[M,N] = scale * (2 * popcount(P[m] AND V[n]) - popcount(P[m])) * (colScale ? colScale[n] : 1) (+ bias[n]); P unsigned, V signed; bias and batch as binaryGemmSS. */
+  binaryGemmUS(C: Float32Array, P: Uint32Array, V: Uint32Array, M: number, K: number, N: number, scale: number, colScale: Float32Array | null, bias?: Float32Array | null, batch?: number): void;
 
   // ---------------------------------------------------------------- element-wise and normalisation
   /** y[R,C] = x[R,C] + bias[C] (y may alias x) */

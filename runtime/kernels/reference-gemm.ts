@@ -170,38 +170,50 @@ export function packBits(out: Uint32Array, x: Float32Array, shift: Float32Array 
 }
 
 
-/** C[M,N] = scale * (K - 2 * popcount(A[m] XOR B[n])) * colScale[n]; A[M, K bits], B[N, K bits] packed signed. */
-export function binaryGemmSS(C: Float32Array, A: Uint32Array, B: Uint32Array, M: number, K: number, N: number, scale: number, colScale: Float32Array | null): void {
-  checkBinaryGemm('binaryGemmSS', C, A, B, M, K, N, colScale, 'A', 'B');
+/**
+ * C[M,N] = scale * (K - 2 * popcount(A[m] XOR B[n])) * colScale[n] (+ bias[n]); A[M, K bits], B[N, K bits] packed
+ * signed; `batch` products one after the other (kernels.ts).
+ */
+export function binaryGemmSS(C: Float32Array, A: Uint32Array, B: Uint32Array, M: number, K: number, N: number, scale: number, colScale: Float32Array | null, bias: Float32Array | null = null, batch = 1): void {
+  checkBinaryGemm('binaryGemmSS', C, A, B, M, K, N, colScale, 'A', 'B', bias, batch);
   const w = 2 * wordsPerRow(K);
-  for (let m = 0; m < M; m++) {
-    const aRow = m * w;
-    const cRow = m * N;
-    for (let n = 0; n < N; n++) {
-      const bRow = n * w;
-      let pop = 0;
-      for (let h = 0; h < w; h++) pop += popcount32(A[aRow + h]! ^ B[bRow + h]!);
-      const dot = K - 2 * pop;
-      C[cRow + n] = colScale === null ? scale * dot : scale * dot * colScale[n]!;
+  for (let i = 0; i < batch; i++) {
+    const a0 = i * M * w, b0 = i * N * w, c0 = i * M * N;
+    for (let m = 0; m < M; m++) {
+      const aRow = a0 + m * w;
+      const cRow = c0 + m * N;
+      for (let n = 0; n < N; n++) {
+        const bRow = b0 + n * w;
+        let pop = 0;
+        for (let h = 0; h < w; h++) pop += popcount32(A[aRow + h]! ^ B[bRow + h]!);
+        const dot = K - 2 * pop;
+        C[cRow + n] = colScale === null ? scale * dot : scale * dot * colScale[n]!;
+        // the product rounded to float32 first (C holds it), then the bias added as addBias does
+        if (bias !== null) C[cRow + n] = C[cRow + n]! + bias[n]!;
+      }
     }
   }
 }
 
-/** C[M,N] = scale * (2 * popcount(P[m] AND V[n]) - popcount(P[m])) * colScale[n]; P unsigned, V signed, packed. */
-export function binaryGemmUS(C: Float32Array, P: Uint32Array, V: Uint32Array, M: number, K: number, N: number, scale: number, colScale: Float32Array | null): void {
-  checkBinaryGemm('binaryGemmUS', C, P, V, M, K, N, colScale, 'P', 'V');
+/** C[M,N] = scale * (2 * popcount(P[m] AND V[n]) - popcount(P[m])) * colScale[n] (+ bias[n]); P unsigned, V signed, packed. */
+export function binaryGemmUS(C: Float32Array, P: Uint32Array, V: Uint32Array, M: number, K: number, N: number, scale: number, colScale: Float32Array | null, bias: Float32Array | null = null, batch = 1): void {
+  checkBinaryGemm('binaryGemmUS', C, P, V, M, K, N, colScale, 'P', 'V', bias, batch);
   const w = 2 * wordsPerRow(K);
-  for (let m = 0; m < M; m++) {
-    const pRow = m * w;
-    const cRow = m * N;
-    let popP = 0;
-    for (let h = 0; h < w; h++) popP += popcount32(P[pRow + h]!);
-    for (let n = 0; n < N; n++) {
-      const vRow = n * w;
-      let pop = 0;
-      for (let h = 0; h < w; h++) pop += popcount32(P[pRow + h]! & V[vRow + h]!);
-      const dot = 2 * pop - popP;
-      C[cRow + n] = colScale === null ? scale * dot : scale * dot * colScale[n]!;
+  for (let i = 0; i < batch; i++) {
+    const p0 = i * M * w, v0 = i * N * w, c0 = i * M * N;
+    for (let m = 0; m < M; m++) {
+      const pRow = p0 + m * w;
+      const cRow = c0 + m * N;
+      let popP = 0;
+      for (let h = 0; h < w; h++) popP += popcount32(P[pRow + h]!);
+      for (let n = 0; n < N; n++) {
+        const vRow = v0 + n * w;
+        let pop = 0;
+        for (let h = 0; h < w; h++) pop += popcount32(P[pRow + h]! & V[vRow + h]!);
+        const dot = 2 * pop - popP;
+        C[cRow + n] = colScale === null ? scale * dot : scale * dot * colScale[n]!;
+        if (bias !== null) C[cRow + n] = C[cRow + n]! + bias[n]!;
+      }
     }
   }
 }

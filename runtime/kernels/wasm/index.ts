@@ -97,20 +97,26 @@ export function loadWasmKernels(options: WasmOptions = {}): Kernels {
 
   type BinFn = WasmExports['binaryGemmSS'];
   function binaryGemm(kernel: string, fn: BinFn, aName: string, bName: string, C: Float32Array, A: Uint32Array, B: Uint32Array,
-    M: number, K: number, N: number, scale: number, colScale: Float32Array | null): void {
-    checkBinaryGemm(kernel, C, A, B, M, K, N, colScale, aName, bName);
+    M: number, K: number, N: number, scale: number, colScale: Float32Array | null, bias: Float32Array | null, batch: number): void {
+    checkBinaryGemm(kernel, C, A, B, M, K, N, colScale, aName, bName, bias, batch);
     if (M === 0 || N === 0) return;
     const la = packedLength(M, K), lb = packedLength(N, K);
     ar.begin();
     const pC = ar.take(4 * M * N), pA = ar.take(4 * la), pB = ar.take(4 * lb);
     const pS = colScale === null ? 0 : ar.take(4 * N);
+    const pBias = bias === null ? 0 : ar.take(4 * N);
     const pW = ar.take(ex.binaryWorkspaceBytes(M, K, N));
     ar.commit();
-    ar.putU32(pA, A, la);
-    ar.putU32(pB, B, lb);
     if (colScale !== null) ar.putF32(pS, colScale, N);
-    fn(pC, pA, pB, M, K, N, scale, pS, colScale === null ? 0 : 1, pW);
-    ar.getF32(C, pC, M * N);
+    if (bias !== null) ar.putF32(pBias, bias, N);
+    for (let i = 0; i < batch; i++) {
+      ar.putU32(pA, A, la, i * la);
+      ar.putU32(pB, B, lb, i * lb);
+      fn(pC, pA, pB, M, K, N, scale, pS, colScale === null ? 0 : 1, pW);
+      // float32 + float32 is correctly rounded, as the reference's double sum stored to float32 is
+      if (bias !== null) ex.addBias(pC, pC, pBias, M, N);
+      ar.getF32(C, pC, M * N, i * M * N);
+    }
   }
 
   type UnaryFn = (y: number, x: number, n: number) => void;
@@ -210,8 +216,8 @@ export function loadWasmKernels(options: WasmOptions = {}): Kernels {
         ar.getU32(out, po, nr * u32PerRow, r0 * u32PerRow);
       }
     },
-    binaryGemmSS: (C, A, B, M, K, N, scale, colScale) => binaryGemm('binaryGemmSS', ex.binaryGemmSS, 'A', 'B', C, A, B, M, K, N, scale, colScale),
-    binaryGemmUS: (C, P, V, M, K, N, scale, colScale) => binaryGemm('binaryGemmUS', ex.binaryGemmUS, 'P', 'V', C, P, V, M, K, N, scale, colScale),
+    binaryGemmSS: (C, A, B, M, K, N, scale, colScale, bias = null, batch = 1) => binaryGemm('binaryGemmSS', ex.binaryGemmSS, 'A', 'B', C, A, B, M, K, N, scale, colScale, bias, batch),
+    binaryGemmUS: (C, P, V, M, K, N, scale, colScale, bias = null, batch = 1) => binaryGemm('binaryGemmUS', ex.binaryGemmUS, 'P', 'V', C, P, V, M, K, N, scale, colScale, bias, batch),
 
     addBias(y, x, bias, R, C) {
       const k = 'addBias';

@@ -32,8 +32,9 @@ export const kernelCases: Record<Method, () => unknown[]> = {
   gemmNT: () => [f(2 * M * N), f(2 * M * KK), f(2 * KK * N), M, KK, N, true, 2],
   gemmTN: () => [f(2 * M * N), f(2 * M * KK), f(2 * KK * N), M, KK, N, false, 2],
   packBits: () => [new Uint32Array(packedLength(M, KK)), f(M * KK), f(KK), 0, M, KK],
-  binaryGemmSS: () => [f(M * N), u(packedLength(M, KK)), u(packedLength(N, KK)), M, KK, N, 1, f(N)],
-  binaryGemmUS: () => [f(M * N), u(packedLength(M, KK)), u(packedLength(N, KK)), M, KK, N, 1, f(N)],
+  // batch 2 with colScale and bias: every buffer's size depends on the batch
+  binaryGemmSS: () => [f(2 * M * N), u(2 * packedLength(M, KK)), u(2 * packedLength(N, KK)), M, KK, N, 1, f(N), f(N), 2],
+  binaryGemmUS: () => [f(2 * M * N), u(2 * packedLength(M, KK)), u(2 * packedLength(N, KK)), M, KK, N, 1, f(N), f(N), 2],
   addBias: () => [f(R * C), f(R * C), f(C), R, C],
   addBiasBackward: () => [f(C), f(R * C), R, C],
   add: () => [f(R), f(R), f(R), R],

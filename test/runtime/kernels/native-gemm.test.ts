@@ -163,6 +163,41 @@ describe('native packBits and popcount GEMMs are bit-exact', { skip }, () => {
     });
   }
 
+  // Batched products with a fused bias, as the packed engine runs attention (many small heads) and Linears.
+  for (const [batch, M, K, N] of [[1, 7, 200, 33], [5, 13, 65, 9], [96, 16, 64, 16], [3, 130, 768, 300], [4, 0, 64, 3]] as const) {
+    it(`binaryGemmSS/US batch ${batch} of ${M}x${K}x${N} with bias: the reference's bits, = one call per product + addBias`, () => {
+      const rng = new Rng(77 + batch + M);
+      const la = packedLength(M, K), lb = packedLength(N, K);
+      const A = new Uint32Array(batch * la).map(() => (rng.next() * 2 ** 32) >>> 0);
+      const B = new Uint32Array(batch * lb).map(() => (rng.next() * 2 ** 32) >>> 0);
+      for (let i = 0; i < batch; i++) {
+        // clear the padding bits of each row (the kernels' layout leaves them 0)
+        ref.packBits(A.subarray(i * la, (i + 1) * la), randSpecial(rng, M * K, [0]), null, 0, M, K);
+        ref.packBits(B.subarray(i * lb, (i + 1) * lb), randSpecial(rng, N * K, [0]), null, 0, N, K);
+      }
+      const bias = randSpecial(rng, N, [0, -1e-8, 3.5]);
+      const colScale = randSpecial(rng, N, [1, -2]);
+      for (const us of [false, true]) {
+        const fn = us ? 'binaryGemmUS' : 'binaryGemmSS';
+        const want = new Float32Array(batch * M * N);
+        ref[fn](want, A, B, M, K, N, 0.37, colScale, bias, batch);
+        // the batched, fused call is exactly the loop of single calls followed by addBias
+        const loop = new Float32Array(batch * M * N);
+        for (let i = 0; i < batch; i++) {
+          const c = loop.subarray(i * M * N, (i + 1) * M * N);
+          ref[fn](c, A.subarray(i * la, (i + 1) * la), B.subarray(i * lb, (i + 1) * lb), M, K, N, 0.37, colScale);
+          ref.addBias(c, c, bias, M, N);
+        }
+        assertSameBits(loop, want, `reference ${fn} batched+bias vs loop+addBias`);
+        for (const [name, k] of all) {
+          const C = view(batch * M * N, 2, () => NaN);
+          k[fn](C, A, B, M, K, N, 0.37, colScale, bias, batch);
+          assertSameBits(C, want, `${name} ${fn} batch ${batch}`);
+        }
+      }
+    });
+  }
+
   const gemmShapes: Array<[number, number, number]> = [
     [1, 1, 1], [5, 1, 7], [5, 63, 7], [6, 64, 32], [13, 65, 9], [7, 200, 33], [64, 773, 100], [1, 773, 1],
     [130, 768, 300], [3, 2048, 17], [0, 64, 3], [3, 0, 5],

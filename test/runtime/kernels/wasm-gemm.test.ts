@@ -119,6 +119,25 @@ describe('wasm kernels: packBits and binary GEMMs, bit-exact', { skip }, () => {
     });
   }
 
+  it('binaryGemmSS/US batched with a fused bias match the reference exactly', () => {
+    const rng = new Rng(23);
+    for (const [batch, M, K, N] of [[1, 5, 70, 9], [12, 16, 64, 16], [3, 33, 130, 7]] as const) {
+      const la = packedLength(M, K), lb = packedLength(N, K);
+      const A = new Uint32Array(batch * la), B = new Uint32Array(batch * lb);
+      for (let i = 0; i < batch; i++) {
+        R.packBits(A.subarray(i * la, (i + 1) * la), randArray(rng, M * K), null, 0.25, M, K);
+        R.packBits(B.subarray(i * lb, (i + 1) * lb), randArray(rng, N * K), null, 0, N, K);
+      }
+      const bias = randArray(rng, N, [0, 1]);
+      for (const fn of ['binaryGemmSS', 'binaryGemmUS'] as const) {
+        const want = new Float32Array(batch * M * N), got = new Float32Array(batch * M * N).fill(NaN);
+        R[fn](want, A, B, M, K, N, 0.5, null, bias, batch);
+        W_[fn](got, A, B, M, K, N, 0.5, null, bias, batch);
+        assertExact(got, want, `${fn} batch ${batch} ${M}x${K}x${N}`);
+      }
+    }
+  });
+
   it('a BERT-sized signed product (128 x 768 x 3072) is exact', () => {
     const rng = new Rng(3);
     const [M, K, N] = [128, 768, 3072];

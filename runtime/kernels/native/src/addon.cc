@@ -165,14 +165,16 @@ template <bool U>
 Napi::Value BinaryGemm(const Napi::CallbackInfo& info) {
   Args a(info, U ? "binaryGemmUS" : "binaryGemmSS");
   const int64_t M = a.dim(3, "M"), K = a.dim(4, "K"), N = a.dim(5, "N");
-  const auto C = a.f32(0, "C", mul(M, N));
-  const auto A = a.u32(1, U ? "P" : "A", packedLen(M, K));
-  const auto B = a.u32(2, U ? "V" : "B", packedLen(N, K));
+  const int64_t batch = info[9].IsUndefined() ? 1 : a.dim(9, "batch");
+  const auto C = a.f32(0, "C", mul(batch, mul(M, N)));
+  const auto A = a.u32(1, U ? "P" : "A", mul(batch, packedLen(M, K)));
+  const auto B = a.u32(2, U ? "V" : "B", mul(batch, packedLen(N, K)));
   const double scale = a.number(6, "scale");
   const auto cs = a.f32opt(7, "colScale", N);
+  const auto bias = a.f32opt(8, "bias", N);
   if (K > (int64_t{1} << 30)) a.error("BK7001", "size K is " + std::to_string(K) + ", needs at most 2^30 for the popcount GEMM");
   const SetState& s = state(info);
-  s.ops->binaryGemm(U, C.p, A.p, B.p, M, K, N, scale, cs.p, s.threads);
+  s.ops->binaryGemm(U, C.p, A.p, B.p, M, K, N, scale, cs.p, bias.p, batch, s.threads);
   return info.Env().Undefined();
 }
 
@@ -266,7 +268,7 @@ Napi::Value SoftmaxForward(const Napi::CallbackInfo& info) {
     mask = a.f32opt(2, "maskBias", R > 0 ? mul(static_cast<uint64_t>((R - 1) / rowsPerMask + 1), C) : 0);
   }
   const double scale = a.number(3, "scale");
-  bk::softmaxForward(y.p, x.p, mask.p, scale, R, C, rowsPerMask, state(info).threads);
+  bk::softmaxForward(state(info).ops, y.p, x.p, mask.p, scale, R, C, rowsPerMask, state(info).threads);
   return info.Env().Undefined();
 }
 
@@ -291,7 +293,7 @@ Napi::Value LayerNormForward(const Napi::CallbackInfo& info) {
   const auto gamma = a.f32(4, "gamma", C);
   const auto beta = a.f32(5, "beta", C);
   const double eps = a.number(8, "eps");
-  bk::layerNormForward(y.p, mean.p, rstd.p, x.p, gamma.p, beta.p, R, C, eps, state(info).threads);
+  bk::layerNormForward(state(info).ops, y.p, mean.p, rstd.p, x.p, gamma.p, beta.p, R, C, eps, state(info).threads);
   return info.Env().Undefined();
 }
 

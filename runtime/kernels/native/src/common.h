@@ -54,6 +54,9 @@ double aqBackward(float* dX, float* dShift, const float* dY, const float* x, con
 void signSelect(float* out, const float* w, int64_t n, double centre, float pos, float neg);
 void streamSums(const float* x, int64_t stride, int64_t len, int64_t count, double* s, double* sa, double* sq);
 void adamw(float* param, const float* grad, float* m, float* v, int64_t n, const AdamParams& p);
+void softmaxRow(float* y, const float* x, const float* mask, double scale, int64_t C);
+void layerNormRow(float* y, float* mean, float* rstd, const float* x, const float* gamma, const float* beta, int64_t C,
+                  double eps);
 }  // namespace scalar
 
 struct PathOps {
@@ -64,12 +67,16 @@ struct PathOps {
   /** out[R, 2*ceil(K/64)] <- bits of x[R,K] (+ shift[K]) >= threshold, compared in double as the reference does. */
   void (*packBits)(uint32_t* out, const float* x, const float* shift, double threshold, int64_t R, int64_t K,
                    int threads);
-  /** binaryGemmSS (unsignedP = false) or binaryGemmUS (true); A, B packed rows of 2*ceil(K/64) uint32. */
+  /**
+   * binaryGemmSS (unsignedP = false) or binaryGemmUS (true); A, B packed rows of 2*ceil(K/64) uint32; `batch`
+   * products one after the other; colScale and bias (nullable) shared; the bias added to the float32 product.
+   */
   void (*binaryGemm)(bool unsignedP, float* C, const uint32_t* A, const uint32_t* B, int64_t M, int64_t K, int64_t N,
-                     double scale, const float* colScale, int threads);
+                     double scale, const float* colScale, const float* bias, int64_t batch, int threads);
 
   // Element-wise spans (single-threaded; elementwise.cc splits the work and keeps the reference's orders). Each
-  // reproduces the reference's double operations step for step, so every path gives identical results.
+  // reproduces the reference's double operations step for step, so every path gives identical results (all but the
+  // row kernels at the end).
   /** actQuantForward on n consecutive elements of one row; shift (nullable) is aligned with x. */
   void (*aqForward)(float* y, const float* x, const float* shift, const AqParams& q, int64_t n);
   /**
@@ -87,6 +94,16 @@ struct PathOps {
   void (*streamSums)(const float* x, int64_t stride, int64_t len, int64_t count, double* s, double* sa, double* sq);
   /** One AdamW step on n parameters (see elementwise.h). */
   void (*adamw)(float* param, const float* grad, float* m, float* v, int64_t n, const AdamParams& p);
+
+  // Row kernels of softmax and LayerNorm. The portable ones compute in double exactly as the reference does; the
+  // SIMD paths vectorize them (softmax in float32 with a polynomial exp, LayerNorm in double with vector partial
+  // sums), agreeing with the reference within 1e-6 relative rather than to the last bit, because the scalar double
+  // exp and the in-order sums were most of the attention time of the packed engine.
+  /** y[C] = softmax(x[C] * scale + mask[C]) (mask nullable); y may alias x. */
+  void (*softmaxRow)(float* y, const float* x, const float* mask, double scale, int64_t C);
+  /** y[C] = (x - mean) * rstd * gamma + beta, with mean and rstd = 1 / sqrt(var + eps) of the row stored. */
+  void (*layerNormRow)(float* y, float* mean, float* rstd, const float* x, const float* gamma, const float* beta,
+                       int64_t C, double eps);
 };
 
 const PathOps* path_portable();

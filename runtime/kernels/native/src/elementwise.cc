@@ -168,28 +168,13 @@ void tanhBackward(float* dX, const float* dY, const float* y, int64_t n, int thr
   });
 }
 
-void softmaxForward(float* y, const float* x, const float* maskBias, double scale, int64_t R, int64_t C,
-                    int64_t rowsPerMask, int threads) {
+void softmaxForward(const PathOps* ops, float* y, const float* x, const float* maskBias, double scale, int64_t R,
+                    int64_t C, int64_t rowsPerMask, int threads) {
   if (C == 0) return;
   par_range(threads, R, imin(R, ceil_div(kGrain / 8, C)), [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; r++) {
-      const float* xr = x + r * C;
-      float* yr = y + r * C;
       const float* mr = maskBias == nullptr ? nullptr : maskBias + (r / rowsPerMask) * C;
-      double max = -std::numeric_limits<double>::infinity();
-      for (int64_t c = 0; c < C; c++) {
-        const double z = mr == nullptr ? xr[c] * scale : xr[c] * scale + mr[c];
-        if (z > max) max = z;
-      }
-      double sum = 0;
-      for (int64_t c = 0; c < C; c++) {
-        const double z = mr == nullptr ? xr[c] * scale : xr[c] * scale + mr[c];
-        const double e = std::exp(z - max);
-        yr[c] = static_cast<float>(e);
-        sum += e;
-      }
-      const double inv = 1 / sum;
-      for (int64_t c = 0; c < C; c++) yr[c] = static_cast<float>(yr[c] * inv);
+      ops->softmaxRow(y + r * C, x + r * C, mr, scale, C);
     }
   });
 }
@@ -208,26 +193,11 @@ void softmaxBackward(float* dX, const float* dY, const float* y, double scale, i
   });
 }
 
-void layerNormForward(float* y, float* mean, float* rstd, const float* x, const float* gamma, const float* beta,
-                      int64_t R, int64_t C, double eps, int threads) {
+void layerNormForward(const PathOps* ops, float* y, float* mean, float* rstd, const float* x, const float* gamma,
+                      const float* beta, int64_t R, int64_t C, double eps, int threads) {
   if (C == 0) return;
   par_range(threads, R, imin(R, ceil_div(kGrain / 2, C)), [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; r++) {
-      const float* xr = x + r * C;
-      float* yr = y + r * C;
-      double s = 0;
-      for (int64_t c = 0; c < C; c++) s += xr[c];
-      const double mu = s / static_cast<double>(C);
-      double ss = 0;
-      for (int64_t c = 0; c < C; c++) {
-        const double d = xr[c] - mu;
-        ss += d * d;
-      }
-      const double rs = 1 / std::sqrt(ss / static_cast<double>(C) + eps);
-      for (int64_t c = 0; c < C; c++) yr[c] = static_cast<float>((xr[c] - mu) * rs * gamma[c] + beta[c]);
-      mean[r] = static_cast<float>(mu);
-      rstd[r] = static_cast<float>(rs);
-    }
+    for (int64_t r = r0; r < r1; r++) ops->layerNormRow(y + r * C, mean + r, rstd + r, x + r * C, gamma, beta, C, eps);
   });
 }
 

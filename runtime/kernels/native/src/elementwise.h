@@ -20,11 +20,11 @@ void geluForward(float* y, const float* x, int64_t n, int threads);
 void geluBackward(float* dX, const float* dY, const float* x, int64_t n, int threads);
 void tanhForward(float* y, const float* x, int64_t n, int threads);
 void tanhBackward(float* dX, const float* dY, const float* y, int64_t n, int threads);
-void softmaxForward(float* y, const float* x, const float* maskBias, double scale, int64_t R, int64_t C,
-                    int64_t rowsPerMask, int threads);
+void softmaxForward(const PathOps* ops, float* y, const float* x, const float* maskBias, double scale, int64_t R,
+                    int64_t C, int64_t rowsPerMask, int threads);
 void softmaxBackward(float* dX, const float* dY, const float* y, double scale, int64_t R, int64_t C, int threads);
-void layerNormForward(float* y, float* mean, float* rstd, const float* x, const float* gamma, const float* beta,
-                      int64_t R, int64_t C, double eps, int threads);
+void layerNormForward(const PathOps* ops, float* y, float* mean, float* rstd, const float* x, const float* gamma,
+                      const float* beta, int64_t R, int64_t C, double eps, int threads);
 void layerNormBackward(float* dX, float* dGamma, float* dBeta, const float* dY, const float* x, const float* mean,
                        const float* rstd, const float* gamma, int64_t R, int64_t C, int threads);
 void embeddingForward(float* y, const int32_t* ids, const float* table, int64_t n, int64_t C, int threads);

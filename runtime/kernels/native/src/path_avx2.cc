@@ -7,6 +7,7 @@
 #endif
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -115,7 +116,7 @@ void bkern(const uint32_t* a, int64_t lda32, const uint64_t* bp, int64_t W, floa
     for (int q = 0; q < Q; q++) _mm256_store_si256(reinterpret_cast<__m256i*>(pop + q * GL), tot[r][q]);
     for (int64_t j = 0; j < ncols; j++) {
       const int64_t dot = U ? 2 * pop[j] - e.popP[r] : e.K - 2 * pop[j];
-      c[r * ldc + j] = bin_out(e.scale, dot, e.colScale, j);
+      c[r * ldc + j] = bin_out(e.scale, dot, e.colScale, e.bias, j);
     }
   }
 }
@@ -179,6 +180,116 @@ void pack_bits(uint32_t* out, const float* x, const float* shift, double thr, in
   parallel_tasks(threads, ceil_div(R, p.rowsPerTask), pack_task, &p);
 }
 
+// ---- softmax and LayerNorm rows (see PathOps: float32 exp for softmax, double sums for LayerNorm)
+
+// e^x for x <= 0: Cephes' expf polynomial on x - n ln2 times 2^n built in the exponent bits; exactly 0 below
+// ln(FLT_MIN). Relative error ~2e-7.
+inline __m256 exp_neg8(__m256 x) {
+  const __m256 tiny = _mm256_cmp_ps(x, _mm256_set1_ps(-87.33654f), _CMP_LT_OQ);
+  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+  const __m256 e = _mm256_add_ps(_mm256_fmadd_ps(p, _mm256_mul_ps(r, r), r), _mm256_set1_ps(1.0f));
+  const __m256i bits = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+  return _mm256_andnot_ps(tiny, _mm256_mul_ps(e, _mm256_castsi256_ps(bits)));
+}
+
+inline double hsum4d(__m256d v) {
+  __m128d s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+  return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
+}
+
+// z = x * scale + mask and z - max in double (as the reference does: with a large mask or logits the float32 sum
+// would lose the low bits that decide exp), then the exponential in float32, 8 at a time (the tail padded).
+inline __m256 shifted8(const float* x, const float* mask, __m256d vs, __m256d max) {
+  __m256d lo = _mm256_mul_pd(_mm256_cvtps_pd(_mm_loadu_ps(x)), vs);
+  __m256d hi = _mm256_mul_pd(_mm256_cvtps_pd(_mm_loadu_ps(x + 4)), vs);
+  if (mask != nullptr) {
+    lo = _mm256_add_pd(lo, _mm256_cvtps_pd(_mm_loadu_ps(mask)));
+    hi = _mm256_add_pd(hi, _mm256_cvtps_pd(_mm_loadu_ps(mask + 4)));
+  }
+  return _mm256_set_m128(_mm256_cvtpd_ps(_mm256_sub_pd(hi, max)), _mm256_cvtpd_ps(_mm256_sub_pd(lo, max)));
+}
+
+void softmax_row(float* y, const float* x, const float* mask, double scale, int64_t C) {
+  double max = -std::numeric_limits<double>::infinity();
+  for (int64_t c = 0; c < C; c++) {
+    const double z = mask == nullptr ? x[c] * scale : x[c] * scale + mask[c];
+    if (z > max) max = z;
+  }
+  const __m256d vs = _mm256_set1_pd(scale), vmax = _mm256_set1_pd(max);
+  const int64_t C8 = C & ~int64_t{7};
+  __m256 vsum = _mm256_setzero_ps();
+  for (int64_t c = 0; c < C8; c += 8) {
+    const __m256 e = exp_neg8(shifted8(x + c, mask == nullptr ? nullptr : mask + c, vs, vmax));
+    _mm256_storeu_ps(y + c, e);
+    vsum = _mm256_add_ps(vsum, e);
+  }
+  if (C8 < C) {
+    // the tail through the same vector exp: padded with x = -inf (e = 0) and mask 0
+    alignas(32) float tx[8], tm[8];
+    for (int i = 0; i < 8; i++) {
+      tx[i] = C8 + i < C ? x[C8 + i] : -std::numeric_limits<float>::infinity();
+      tm[i] = C8 + i < C && mask != nullptr ? mask[C8 + i] : 0.0f;
+    }
+    const __m256 e = exp_neg8(shifted8(tx, tm, vs, vmax));
+    _mm256_store_ps(tx, e);
+    vsum = _mm256_add_ps(vsum, e);
+    for (int64_t c = C8; c < C; c++) y[c] = tx[c - C8];
+  }
+  __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(vsum), _mm256_extractf128_ps(vsum, 1));
+  s4 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+  s4 = _mm_add_ss(s4, _mm_shuffle_ps(s4, s4, 1));
+  const float inv = static_cast<float>(1.0 / static_cast<double>(_mm_cvtss_f32(s4)));
+  const __m256 vinv = _mm256_set1_ps(inv);
+  for (int64_t c = 0; c < C8; c += 8) _mm256_storeu_ps(y + c, _mm256_mul_ps(_mm256_loadu_ps(y + c), vinv));
+  for (int64_t c = C8; c < C; c++) y[c] *= inv;
+}
+
+void layer_norm_row(float* y, float* mean, float* rstd, const float* x, const float* gamma, const float* beta,
+                    int64_t C, double eps) {
+  __m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd();
+  int64_t c = 0;
+  for (; c + 8 <= C; c += 8) {
+    s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm_loadu_ps(x + c)));
+    s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm_loadu_ps(x + c + 4)));
+  }
+  double s = hsum4d(_mm256_add_pd(s0, s1));
+  for (; c < C; c++) s += x[c];
+  const double mu = s / static_cast<double>(C);
+  const __m256d vmu = _mm256_set1_pd(mu);
+  s0 = _mm256_setzero_pd();
+  s1 = _mm256_setzero_pd();
+  for (c = 0; c + 8 <= C; c += 8) {
+    const __m256d d0 = _mm256_sub_pd(_mm256_cvtps_pd(_mm_loadu_ps(x + c)), vmu);
+    const __m256d d1 = _mm256_sub_pd(_mm256_cvtps_pd(_mm_loadu_ps(x + c + 4)), vmu);
+    s0 = _mm256_add_pd(s0, _mm256_mul_pd(d0, d0));
+    s1 = _mm256_add_pd(s1, _mm256_mul_pd(d1, d1));
+  }
+  double ss = hsum4d(_mm256_add_pd(s0, s1));
+  for (; c < C; c++) {
+    const double d = x[c] - mu;
+    ss += d * d;
+  }
+  const double rs = 1 / std::sqrt(ss / static_cast<double>(C) + eps);
+  const __m256d vrs = _mm256_set1_pd(rs);
+  for (c = 0; c + 4 <= C; c += 4) {
+    const __m256d xh = _mm256_mul_pd(_mm256_sub_pd(_mm256_cvtps_pd(_mm_loadu_ps(x + c)), vmu), vrs);
+    const __m256d v = _mm256_add_pd(_mm256_mul_pd(xh, _mm256_cvtps_pd(_mm_loadu_ps(gamma + c))),
+                                    _mm256_cvtps_pd(_mm_loadu_ps(beta + c)));
+    _mm_storeu_ps(y + c, _mm256_cvtpd_ps(v));
+  }
+  for (; c < C; c++) y[c] = static_cast<float>((x[c] - mu) * rs * gamma[c] + beta[c]);
+  *mean = static_cast<float>(mu);
+  *rstd = static_cast<float>(rs);
+}
+
 }  // namespace
 }  // namespace bk
 
@@ -192,7 +303,7 @@ namespace bk {
 namespace {
 // the element-wise spans are the plain C++ ones (identical results; AVX2 versions not written yet)
 const PathOps kOps = {"avx2", gemm, pack_bits, binary_gemm, scalar::aqForward, scalar::aqBackward,
-                      scalar::signSelect, scalar::streamSums, scalar::adamw};
+                      scalar::signSelect, scalar::streamSums, scalar::adamw, softmax_row, layer_norm_row};
 }
 const PathOps* path_avx2() { return &kOps; }
 }  // namespace bk

@@ -3,11 +3,13 @@
 // horizontal sums in the inner loop). Everything between push_options and pop_options is compiled for that
 // instruction set and is only reached after the CPU check in addon.cc.
 #if defined(__GNUC__) && !defined(__clang__)
-// GCC 12 reports its own intrinsics (`__m512d __Y = __Y;` in avx512fintrin.h) as maybe-uninitialized.
+// GCC 12 reports its own intrinsics (`__m512d __Y = __Y;` in avx512fintrin.h) as (maybe-)uninitialized.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -107,7 +109,11 @@ void bkern(const uint32_t* a, int64_t lda32, const uint64_t* bp, int64_t W, floa
       const __m512i dot = U ? _mm512_sub_epi64(pop2, pp) : _mm512_sub_epi64(pp, pop2);
       __m512d v = _mm512_mul_pd(scale, _mm512_cvtepi64_pd(dot));
       if (e.colScale != nullptr) v = _mm512_mul_pd(v, _mm512_cvtps_pd(_mm256_maskz_loadu_ps(m, e.colScale + q * GL)));
-      _mm256_mask_storeu_ps(c + r * ldc + q * GL, m, _mm512_cvtpd_ps(v));
+      __m256 f = _mm512_cvtpd_ps(v);
+      // the bias added to the float32 product in double, rounded again: addBias's operation (fused, one pass)
+      if (e.bias != nullptr)
+        f = _mm512_cvtpd_ps(_mm512_add_pd(_mm512_cvtps_pd(f), _mm512_cvtps_pd(_mm256_maskz_loadu_ps(m, e.bias + q * GL))));
+      _mm256_mask_storeu_ps(c + r * ldc + q * GL, m, f);
     }
   }
 }
@@ -400,6 +406,109 @@ void adamw(float* param, const float* grad, float* m, float* v, int64_t n, const
   else adamw_t<true>(param, grad, m, v, n, p);
 }
 
+// ---- softmax and LayerNorm rows (see PathOps: float32 exp for softmax, double sums for LayerNorm)
+
+// e^x for x <= 0 (softmax arguments z - max): Cephes' expf polynomial on x - n ln2, scaled by 2^n; below
+// ln(FLT_MIN) it is exactly 0, as the reference's float32 store of a tiny double exp is. Relative error ~2e-7.
+inline __m512 exp_neg16(__m512 x) {
+  const __mmask16 tiny = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-87.33654f), _CMP_LT_OQ);
+  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+  const __m512 r2 = _mm512_mul_ps(r, r);
+  const __m512 e = _mm512_add_ps(_mm512_fmadd_ps(p, r2, r), _mm512_set1_ps(1.0f));
+  return _mm512_maskz_scalef_ps(static_cast<__mmask16>(~tiny), e, n);
+}
+
+inline __mmask16 tail_mask(int64_t left) { return left >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << left) - 1); }
+
+// z = x * scale + mask and z - max in double (as the reference does: with a large mask or logits the float32 sum
+// would lose the low bits that decide exp), then the exponential in float32.
+inline void z16(const float* x, const float* mask, __m512d vs, __mmask16 m, __m512d& lo, __m512d& hi) {
+  const __m512 xv = _mm512_maskz_loadu_ps(m, x);
+  lo = _mm512_mul_pd(_mm512_cvtps_pd(_mm512_castps512_ps256(xv)), vs);
+  hi = _mm512_mul_pd(_mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(xv), 1))), vs);
+  if (mask != nullptr) {
+    const __m512 mv = _mm512_maskz_loadu_ps(m, mask);
+    lo = _mm512_add_pd(lo, _mm512_cvtps_pd(_mm512_castps512_ps256(mv)));
+    hi = _mm512_add_pd(hi, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(mv), 1))));
+  }
+}
+
+void softmax_row(float* y, const float* x, const float* mask, double scale, int64_t C) {
+  const __m512d vs = _mm512_set1_pd(scale);
+  const double ninf = -std::numeric_limits<double>::infinity();
+  __m512d vmax = _mm512_set1_pd(ninf);
+  for (int64_t c = 0; c < C; c += 16) {
+    const __mmask16 m = tail_mask(C - c);
+    __m512d lo, hi;
+    z16(x + c, mask == nullptr ? nullptr : mask + c, vs, m, lo, hi);
+    vmax = _mm512_mask_max_pd(vmax, static_cast<__mmask8>(m), vmax, lo);
+    vmax = _mm512_mask_max_pd(vmax, static_cast<__mmask8>(m >> 8), vmax, hi);
+  }
+  const __m512d max = _mm512_set1_pd(_mm512_reduce_max_pd(vmax));
+  __m512 vsum = _mm512_setzero_ps();
+  for (int64_t c = 0; c < C; c += 16) {
+    const __mmask16 m = tail_mask(C - c);
+    __m512d lo, hi;
+    z16(x + c, mask == nullptr ? nullptr : mask + c, vs, m, lo, hi);
+    const __m512 t = _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps(_mm512_sub_pd(lo, max))),
+                                        _mm512_cvtpd_ps(_mm512_sub_pd(hi, max)), 1);
+    const __m512 e = exp_neg16(t);
+    _mm512_mask_storeu_ps(y + c, m, e);
+    vsum = _mm512_mask_add_ps(vsum, m, vsum, e);
+  }
+  const __m512 inv = _mm512_set1_ps(static_cast<float>(1.0 / static_cast<double>(_mm512_reduce_add_ps(vsum))));
+  for (int64_t c = 0; c < C; c += 16) {
+    const __mmask16 m = tail_mask(C - c);
+    _mm512_mask_storeu_ps(y + c, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, y + c), inv));
+  }
+}
+
+void layer_norm_row(float* y, float* mean, float* rstd, const float* x, const float* gamma, const float* beta,
+                    int64_t C, double eps) {
+  __m512d s0 = _mm512_setzero_pd(), s1 = _mm512_setzero_pd();
+  int64_t c = 0;
+  for (; c + 16 <= C; c += 16) {
+    s0 = _mm512_add_pd(s0, _mm512_cvtps_pd(_mm256_loadu_ps(x + c)));
+    s1 = _mm512_add_pd(s1, _mm512_cvtps_pd(_mm256_loadu_ps(x + c + 8)));
+  }
+  double s = _mm512_reduce_add_pd(_mm512_add_pd(s0, s1));
+  for (; c < C; c++) s += x[c];
+  const double mu = s / static_cast<double>(C);
+  const __m512d vmu = _mm512_set1_pd(mu);
+  s0 = _mm512_setzero_pd();
+  s1 = _mm512_setzero_pd();
+  for (c = 0; c + 16 <= C; c += 16) {
+    const __m512d d0 = _mm512_sub_pd(_mm512_cvtps_pd(_mm256_loadu_ps(x + c)), vmu);
+    const __m512d d1 = _mm512_sub_pd(_mm512_cvtps_pd(_mm256_loadu_ps(x + c + 8)), vmu);
+    s0 = _mm512_add_pd(s0, _mm512_mul_pd(d0, d0));
+    s1 = _mm512_add_pd(s1, _mm512_mul_pd(d1, d1));
+  }
+  double ss = _mm512_reduce_add_pd(_mm512_add_pd(s0, s1));
+  for (; c < C; c++) {
+    const double d = x[c] - mu;
+    ss += d * d;
+  }
+  const double rs = 1 / std::sqrt(ss / static_cast<double>(C) + eps);
+  const __m512d vrs = _mm512_set1_pd(rs);
+  for (c = 0; c + 8 <= C; c += 8) {
+    const __m512d xh = _mm512_mul_pd(_mm512_sub_pd(_mm512_cvtps_pd(_mm256_loadu_ps(x + c)), vmu), vrs);
+    const __m512d v = _mm512_add_pd(_mm512_mul_pd(xh, _mm512_cvtps_pd(_mm256_loadu_ps(gamma + c))),
+                                    _mm512_cvtps_pd(_mm256_loadu_ps(beta + c)));
+    _mm256_storeu_ps(y + c, _mm512_cvtpd_ps(v));
+  }
+  for (; c < C; c++) y[c] = static_cast<float>((x[c] - mu) * rs * gamma[c] + beta[c]);
+  *mean = static_cast<float>(mu);
+  *rstd = static_cast<float>(rs);
+}
+
 }  // namespace
 }  // namespace bk
 
@@ -411,7 +520,8 @@ void adamw(float* param, const float* grad, float* m, float* v, int64_t n, const
 
 namespace bk {
 namespace {
-const PathOps kOps = {"avx512", gemm, pack_bits, binary_gemm, aq_forward, aq_backward, sign_select, stream_sums, adamw};
+const PathOps kOps = {"avx512",    gemm,        pack_bits,  binary_gemm,   aq_forward,     aq_backward,
+                      sign_select, stream_sums, adamw,      softmax_row,   layer_norm_row};
 }
 const PathOps* path_avx512() { return &kOps; }
 }  // namespace bk

@@ -2,6 +2,7 @@
 // the faster paths are tested against besides the TS reference.
 #include <cmath>
 #include <cstdint>
+#include <limits>
 
 #include "common.h"
 
@@ -67,7 +68,7 @@ void bkern(const uint32_t* a, int64_t lda32, const uint64_t* bp, int64_t W, floa
   for (int r = 0; r < R; r++) {
     for (int64_t j = 0; j < ncols; j++) {
       const int64_t dot = U ? 2 * pop[r][j] - e.popP[r] : e.K - 2 * pop[r][j];
-      c[r * ldc + j] = bin_out(e.scale, dot, e.colScale, j);
+      c[r * ldc + j] = bin_out(e.scale, dot, e.colScale, e.bias, j);
     }
   }
 }
@@ -206,11 +207,45 @@ void adamw(float* param, const float* grad, float* m, float* v, int64_t n, const
   }
 }
 
+void softmaxRow(float* y, const float* x, const float* mask, double scale, int64_t C) {
+  double max = -std::numeric_limits<double>::infinity();
+  for (int64_t c = 0; c < C; c++) {
+    const double z = mask == nullptr ? x[c] * scale : x[c] * scale + mask[c];
+    if (z > max) max = z;
+  }
+  double sum = 0;
+  for (int64_t c = 0; c < C; c++) {
+    const double z = mask == nullptr ? x[c] * scale : x[c] * scale + mask[c];
+    const double e = std::exp(z - max);
+    y[c] = static_cast<float>(e);
+    sum += e;
+  }
+  const double inv = 1 / sum;
+  for (int64_t c = 0; c < C; c++) y[c] = static_cast<float>(y[c] * inv);
+}
+
+void layerNormRow(float* y, float* mean, float* rstd, const float* x, const float* gamma, const float* beta, int64_t C,
+                  double eps) {
+  double s = 0;
+  for (int64_t c = 0; c < C; c++) s += x[c];
+  const double mu = s / static_cast<double>(C);
+  double ss = 0;
+  for (int64_t c = 0; c < C; c++) {
+    const double d = x[c] - mu;
+    ss += d * d;
+  }
+  const double rs = 1 / std::sqrt(ss / static_cast<double>(C) + eps);
+  for (int64_t c = 0; c < C; c++) y[c] = static_cast<float>((x[c] - mu) * rs * gamma[c] + beta[c]);
+  *mean = static_cast<float>(mu);
+  *rstd = static_cast<float>(rs);
+}
+
 }  // namespace scalar
 
 const PathOps* path_portable() {
   static const PathOps ops = {"portable", gemm, pack_bits, binary_gemm, scalar::aqForward, scalar::aqBackward,
-                              scalar::signSelect, scalar::streamSums, scalar::adamw};
+                              scalar::signSelect, scalar::streamSums, scalar::adamw, scalar::softmaxRow,
+                              scalar::layerNormRow};
   return &ops;
 }
 
