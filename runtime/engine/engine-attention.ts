@@ -8,8 +8,8 @@
  *
  * Scores: q is packed as R*NH rows of HS bits (the row-major [B,T,NH,HS] layout is exactly that), then the packed
  * rows are permuted to [B,NH,T] so that each head's Q and K are contiguous for one binary GEMM per (batch, head).
- * The 1/sqrt(HS) scale and the mask are applied afterwards with the same kernels as the trainer (scale, addBias),
- * so that the float32 scores, and therefore the probabilities, are the trainer's to the bit.
+ * The 1/sqrt(HS) scale (folded into the GEMM when it is a power of two) and the mask are applied as the trainer does
+ * (scale, addBias), so that the float32 scores, and therefore the probabilities, are the trainer's to the bit.
  * P·V: V is transposed per head to [B,NH,HS,T] and packed along T (the reduction axis of P·V); P is packed along
  * its key axis with the probability quantizer's threshold. Either half falls back to the trainer's FP formulation
  * (actQuantForward, splitHeads, batched FP GEMM) when its quantizers are not both 1 bit.
@@ -103,15 +103,20 @@ export function attentionForward(k: Kernels, layer: PackedLayer, buf: AttentionB
   if (isSigned1(qQuant) && isSigned1(kQuant)) {
     packHeads(k, buf.qBits, buf.rowBits, buf.q, buf.tmp, qQuant, d, lin);
     packHeads(k, buf.kBits, buf.rowBits, buf.k, buf.tmp, kQuant, d, lin);
-    // one batched call over the B*NH heads (each head's Q and K rows are contiguous in [B,NH,T] order)
-    k.binaryGemmSS(buf.scores, buf.qBits, buf.kBits, T, HS, T, qQuant.scale * kQuant.scale, null, null, BNH);
+    // One batched call over the B*NH heads (each head's Q and K rows are contiguous in [B,NH,T] order). When
+    // 1/sqrt(HS) is a power of two (HS = 4, 16, 64, 256: BERT-base's 64) it is folded into the GEMM's scale: scaling
+    // by a power of two commutes with rounding, so the float32 scores are the trainer's (outside subnormals).
+    const inv = 1 / Math.sqrt(HS);
+    const fold = Number.isInteger(Math.log2(inv));
+    k.binaryGemmSS(buf.scores, buf.qBits, buf.kBits, T, HS, T, qQuant.scale * kQuant.scale * (fold ? inv : 1), null, null, BNH);
+    if (!fold) k.scale(buf.scores, buf.scores, inv, nAtt);
   } else {
     splitFloat(k, buf.qh, buf.q, buf.tmp, qQuant, d);
     splitFloat(k, buf.kh, buf.k, buf.tmp, kQuant, d);
     k.gemmNT(buf.scores, buf.qh, buf.kh, T, HS, T, false, BNH);
+    k.scale(buf.scores, buf.scores, 1 / Math.sqrt(HS), nAtt);
   }
-  // / sqrt(HS) + mask, softmax: the trainer's kernels in the trainer's order
-  k.scale(buf.scores, buf.scores, 1 / Math.sqrt(HS), nAtt);
+  // + mask, softmax: the trainer's kernels in the trainer's order
   for (let b = 0; b < B; b++) {
     const sb = buf.scores.subarray(b * NH * T * T, (b + 1) * NH * T * T);
     k.addBias(sb, sb, maskBias.subarray(b * T, (b + 1) * T), NH * T, T);

@@ -85,6 +85,25 @@ export function isBinaryLinear(lin: PackedLinear): boolean {
   return lin.weight.kind === 'binary' && isOneBit(lin.input);
 }
 
+/**
+ * FFN-2 of a ReLU student packs relu(y) with an unsigned 1-bit quantizer: bit = max(y, 0) + b >= t. Per channel that
+ * is y + b >= t where b < t (a negative y gives y + b < b < t, as relu's 0 + b < t does) and always 1 where b >= t
+ * (relu(y) + b >= b >= t). So packing the pre-ReLU y with the shift b' = (b < t ? b : +Infinity) gives the same bits
+ * for every finite y, and the ReLU pass over the [R, F] activations is skipped. Returns that Linear, or null when the
+ * layer is not a binary Linear with a 1-bit unsigned input.
+ */
+export function reluFoldedLinear(lin: PackedLinear): PackedLinear | null {
+  const q = lin.input;
+  if (!isBinaryLinear(lin) || q === null || q.signed) return null;
+  const t = packThreshold(q);
+  const shift = new Float32Array(lin.inF);
+  for (let c = 0; c < lin.inF; c++) {
+    const b = q.shift === null ? 0 : q.shift[c]!;
+    shift[c] = b < t ? b : Infinity;
+  }
+  return { ...lin, input: { ...q, shift } };
+}
+
 /** The shift b restricted to the first C channels (attention probabilities use the first T of maxPositions). */
 export function shiftFor(q: PackedActQuant, C: number): Float32Array | null {
   return q.shift === null ? null : q.shift.subarray(0, C);

@@ -23,8 +23,8 @@ import type { Kernels } from '../kernels/kernels.js';
 import { packedLength } from '../kernels/kernels.js';
 import type { Batch } from '../model/types.js';
 import { attentionForward, type AttentionBuffers } from './engine-attention.js';
-import { linearForward, TieCounter, type LinearScratch } from './engine-linear.js';
-import type { PackedModel } from './packed-model.js';
+import { linearForward, reluFoldedLinear, TieCounter, type LinearScratch } from './engine-linear.js';
+import type { PackedLinear, PackedModel } from './packed-model.js';
 
 export interface Prediction {
   /** argmax class index (classification) or -1 (regression) */
@@ -75,12 +75,16 @@ export class PackedEngine {
   private buf: Buffers | null = null;
   private readonly profile: boolean;
   private readonly countTies: boolean;
+  /** Per layer: FFN-2 taking the pre-ReLU activations (reluFoldedLinear), or null where the ReLU pass runs. */
+  private readonly reluFolded: (PackedLinear | null)[];
 
   constructor(readonly model: PackedModel, readonly kernels: Kernels, options: PackedEngineOptions = {}) {
     const tk = model.header.tokenizer;
     this.tokenizer = BertTokenizer.fromVocab(tk.vocab, { lowercase: tk.lowercase, source: '<bitpack vocabulary>' });
     this.profile = options.profile === true;
     this.countTies = options.countTies === true;
+    // (tie counting looks at the quantizer's own input, so it keeps the ReLU pass)
+    this.reluFolded = model.layers.map((l) => (model.ffnActivation === 'relu' && !this.countTies ? reluFoldedLinear(l.output) : null));
   }
 
   /** Per example of the last forward: 1-bit quantizer inputs exactly on a threshold (countTies option), else null. */
@@ -174,10 +178,16 @@ export class PackedEngine {
       k.layerNormForward(buf.attnOut, buf.lnMean, buf.lnRstd, buf.sum, layer.attnLn.gamma, layer.attnLn.beta, R, C, eps);
       if (prof) t0 = this.tick(`L${l}.attn-output`, t0);
       linearForward(k, buf.ff, buf.attnOut, layer.intermediate, R, buf.lin);
-      if (m.ffnActivation === 'gelu') k.geluForward(buf.act, buf.ff, R * F);
-      else k.reluForward(buf.act, buf.ff, R * F);
-      if (prof) t0 = this.tick(`L${l}.ffn1`, t0);
-      linearForward(k, buf.sum, buf.act, layer.output, R, buf.lin);
+      const folded = this.reluFolded[l]!;
+      if (folded !== null) {
+        if (prof) t0 = this.tick(`L${l}.ffn1`, t0);
+        linearForward(k, buf.sum, buf.ff, folded, R, buf.lin);
+      } else {
+        if (m.ffnActivation === 'gelu') k.geluForward(buf.act, buf.ff, R * F);
+        else k.reluForward(buf.act, buf.ff, R * F);
+        if (prof) t0 = this.tick(`L${l}.ffn1`, t0);
+        linearForward(k, buf.sum, buf.act, layer.output, R, buf.lin);
+      }
       k.add(buf.sum, buf.sum, buf.attnOut, R * C);
       const out = x === buf.hA ? buf.hB : buf.hA;
       k.layerNormForward(out, buf.lnMean, buf.lnRstd, buf.sum, layer.outLn.gamma, layer.outLn.beta, R, C, eps);

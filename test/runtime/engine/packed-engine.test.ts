@@ -137,3 +137,21 @@ test('predict: labels and softmax scores; the same text gives the same answer al
   }
   assert.throws(() => engine.forward({ B: 1, T: 9, inputIds: new Int32Array(9), tokenTypeIds: new Int32Array(9), attentionMask: new Int32Array(9) }), /maxPositions/);
 });
+
+test('ReLU folded into FFN-2\'s packing (shift b >= threshold -> always 1): the same logits as the ReLU pass', () => {
+  const model = tinyModel(1, 1);
+  // spread FFN-2's input shifts on both sides of its threshold a/2, some exactly on it
+  for (let l = 0; l < model.config.layers; l++) {
+    const name = `bert.encoder.layer.${l}.output.dense.act_quant.shift`;
+    const shift = model.param(name);
+    const a = model.param(`bert.encoder.layer.${l}.output.dense.act_quant.scale`)[0]!;
+    for (let c = 0; c < shift.length; c++) shift[c] = [-0.3, 0.05, a / 2, a, 2 * a][c % 5]!;
+  }
+  const pm = packModel(model, metaFor(model), tinyVocab);
+  assert.equal(pm.ffnActivation, 'relu');
+  const folded = new PackedEngine(pm, referenceKernels);
+  const plain = new PackedEngine(pm, referenceKernels, { countTies: true }); // tie counting keeps the ReLU pass
+  for (const batch of [tinyBatch(), randomBatch(8, 3, 8), randomBatch(9, 5, 7)]) {
+    assert.equal(bitDiffs(Float32Array.from(folded.forward(batch)), Float32Array.from(plain.forward(batch))), 0);
+  }
+});
