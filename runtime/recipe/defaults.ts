@@ -267,21 +267,26 @@ function pickNumber(key: string, stage: Raw, defaults: Raw, builtin: number): nu
 
 function resolveTeacher(t: Raw, baseDir: string): TeacherSpec {
   if (typeof t.checkpoint === 'string') {
-    return { checkpoint: resolvePath(baseDir, t.checkpoint), architecture: null, train: null };
+    // with `train:`, the loaded teacher is fine-tuned on the task as stage 0
+    const train = t.train !== undefined && t.train !== null ? resolveTeacherTraining(rawObject(t.train)) : null;
+    return { checkpoint: resolvePath(baseDir, t.checkpoint), architecture: null, train };
   }
   const arch = rawObject(t.architecture) as unknown as ArchitectureSpec;
-  const train = rawObject(t.train);
   const { layers, hidden, heads, intermediate, maxPositions } = arch;
   return {
     checkpoint: null,
     architecture: Object.assign({ layers, hidden, heads, intermediate, maxPositions }, DEFAULT_ARCHITECTURE, arch), // keeps the key order of types.ts
-    train: {
-      epochs: typeof train.epochs === 'number' ? train.epochs : DEFAULT_TEACHER_TRAINING.epochs,
-      batchSize: typeof train.batchSize === 'number' ? train.batchSize : DEFAULT_TEACHER_TRAINING.batchSize,
-      optimizer: { ...DEFAULT_TEACHER_TRAINING.optimizer, ...optimizerFieldsOf(train) },
-      seed: typeof train.seed === 'number' ? train.seed : DEFAULT_TEACHER_TRAINING.seed,
-      evalEvery: typeof train.evalEvery === 'number' ? train.evalEvery : DEFAULT_TEACHER_TRAINING.evalEvery,
-      maxSteps: typeof train.maxSteps === 'number' ? train.maxSteps : DEFAULT_TEACHER_TRAINING.maxSteps,
-    },
+    train: resolveTeacherTraining(rawObject(t.train)),
+  };
+}
+
+function resolveTeacherTraining(train: Raw): TeacherTrainingSpec {
+  return {
+    epochs: typeof train.epochs === 'number' ? train.epochs : DEFAULT_TEACHER_TRAINING.epochs,
+    batchSize: typeof train.batchSize === 'number' ? train.batchSize : DEFAULT_TEACHER_TRAINING.batchSize,
+    optimizer: { ...DEFAULT_TEACHER_TRAINING.optimizer, ...optimizerFieldsOf(train) },
+    seed: typeof train.seed === 'number' ? train.seed : DEFAULT_TEACHER_TRAINING.seed,
+    evalEvery: typeof train.evalEvery === 'number' ? train.evalEvery : DEFAULT_TEACHER_TRAINING.evalEvery,
+    maxSteps: typeof train.maxSteps === 'number' ? train.maxSteps : DEFAULT_TEACHER_TRAINING.maxSteps,
   };
 }

@@ -60,7 +60,7 @@ export const DIAGNOSTIC_REGISTRY = {
   BK2007: { severity: 'error', name: 'teacher-source', message: 'The teacher needs exactly one of {options}; {found}.', hint: "Give 'checkpoint:' to load a trained teacher, or 'architecture:' to train one from scratch." },
   BK2008: { severity: 'error', name: 'heads-divide-hidden', message: 'architecture.hidden ({hidden}) must be a multiple of architecture.heads ({heads}).', hint: 'Each head gets hidden / heads dimensions; try heads: {suggestion}.' },
   BK2009: { severity: 'error', name: 'data-required', message: "Task '{task}' needs 'data.{field}' (a TSV file in the GLUE layout).", hint: "Add 'data.{field}: path/to/{field}.tsv' (relative to the recipe), or use task: example for the embedded dataset." },
-  BK2010: { severity: 'warning', name: 'teacher-train-ignored', message: "'teacher.train' is ignored when the teacher is loaded from a checkpoint.", hint: "Remove 'teacher.train', or drop 'checkpoint' and give 'architecture' to train the teacher from scratch." },
+  // BK2010 (teacher.train ignored with a checkpoint) is retired: a checkpoint with `train:` is fine-tuned.
   BK2011: { severity: 'error', name: 'bad-format', message: "'{path}' {rule}; got {value}.", hint: '{advice}' },
   BK2012: { severity: 'error', name: 'too-few-items', message: "'{path}' needs at least {min} item(s).", hint: 'Add at least {min} item(s).' },
   BK2013: { severity: 'error', name: 'length-exceeds-positions', message: 'data.maxLength ({maxLength}) exceeds teacher.architecture.maxPositions ({maxPositions}).', hint: 'Lower data.maxLength or raise architecture.maxPositions.' },

@@ -250,7 +250,7 @@ const teacherOptimizer = optimizerSchema(T.optimizer as unknown as Record<string
 const teacherTrainSchema: JsonSchema = {
   type: ['object', 'null'],
   additionalProperties: false,
-  description: 'Stage-0 training of a teacher trained from scratch (cross-entropy or MSE on the labels). Ignored with `checkpoint`.',
+  description: 'Stage-0 training on the labels (cross-entropy, or MSE for regression): of a teacher trained from scratch with `architecture`, or fine-tuning of the `checkpoint` on the task (a Hugging Face BERT without a classifier head gets one; without `train:` a loaded checkpoint is used as it is).',
   properties: {
     epochs: int('Passes over the training set.', T.epochs, 1),
     batchSize: int('Examples per optimizer step.', T.batchSize, 1),
@@ -262,7 +262,7 @@ const teacherTrainSchema: JsonSchema = {
   },
 };
 
-const teacherSchema = object('The full-precision teacher (stage 0): loaded from `checkpoint` or trained from scratch with `architecture` and `train`.', {
+const teacherSchema = object('The full-precision teacher (stage 0): loaded from `checkpoint` (fine-tuned on the task when `train` is given too) or trained from scratch with `architecture` and `train`.', {
   checkpoint: {
     type: ['string', 'null'],
     description: 'A trained teacher to load: a .safetensors file or a Hugging Face model folder (config.json, model.safetensors), relative to the recipe. Give this or `architecture`.',

@@ -229,7 +229,7 @@ export function checkRecipeRules(src: RecipeSource, raw: unknown, out: RecipeDia
     }
   }
 
-  // BK2007 / BK2010: the teacher's source
+  // BK2007: the teacher's source (a checkpoint with `train:` is fine-tuned, see runtime/train/distill.ts)
   const teacher = obj(r.teacher);
   if (teacher) {
     const hasCheckpoint = typeof teacher.checkpoint === 'string';
@@ -238,9 +238,6 @@ export function checkRecipeRules(src: RecipeSource, raw: unknown, out: RecipeDia
       const found = hasCheckpoint ? 'both are given' : 'neither is given';
       const range = hasCheckpoint ? rangeOfPath(src, ['teacher', 'architecture'], 'key') : rangeOfPath(src, ['teacher'], 'key');
       out.push(makeDiagnostic('BK2007', file, range, { options: "'checkpoint' or 'architecture'", found }, { both: hasCheckpoint }));
-    }
-    if (hasCheckpoint && obj(teacher.train)) {
-      out.push(makeDiagnostic('BK2010', file, rangeOfPath(src, ['teacher', 'train'], 'key'), {}, { path: ['teacher', 'train'] }));
     }
     // BK2008: hidden % heads
     const arch = obj(teacher.architecture);

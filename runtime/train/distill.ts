@@ -1,6 +1,7 @@
 /**
  * `bitkit distill`: the whole chain of a recipe. Stage 0 trains the FP teacher when the recipe gives an
- * architecture (or loads the teacher checkpoint), then every stage distils a student from its teacher
+ * architecture, loads the teacher checkpoint, or fine-tunes it on the task when `teacher.train` is given too; then
+ * every stage distils a student from its teacher
  * (bit-algorithm.md §5), each starting from its `init` stage's best weights. The run folder holds the resolved
  * recipe, the metrics history (metrics.jsonl) and, per stage, best.safetensors, resume.safetensors and summary.json.
  */
@@ -75,11 +76,11 @@ export async function distill(recipe: ResolvedRecipe, opts: DistillOptions): Pro
     mkdirSync(dir, { recursive: true });
     const ctx = { kernels: opts.kernels, sink, cancel: opts.cancel, index: i, total: chain.length };
     if (name === TEACHER_STAGE) {
-      if (recipe.teacher.checkpoint) {
+      if (recipe.teacher.checkpoint && !fineTunesTeacher(recipe)) {
         summaries.push(evaluateLoadedTeacher(recipe, data, opts.kernels, sink, dir));
         continue;
       }
-      const job = teacherJob(recipe, data, opts, dir, recipeHash);
+      const job = teacherJob(recipe, data, opts, dir, recipeHash, sink);
       job.stopAfterSteps = stopAfter;
       stopAfter = undefined;
       summaries.push(await runStage(job, ctx));
@@ -121,12 +122,28 @@ function baseMeta(recipe: ResolvedRecipe, data: PreparedData, config: BertConfig
   };
 }
 
-function teacherJob(recipe: ResolvedRecipe, data: PreparedData, opts: DistillOptions, dir: string, recipeHash: string): StageJob {
-  const arch = recipe.teacher.architecture!;
+/**
+ * A teacher checkpoint with `teacher.train` is fine-tuned on the task as stage 0 (a pretrained Hugging Face BERT gets
+ * its classifier head trained there; a missing head is initialised fresh first): the chain's students then learn
+ * from the fine-tuned teacher in the run folder, not from the checkpoint as loaded.
+ */
+function fineTunesTeacher(recipe: ResolvedRecipe): boolean {
+  return recipe.teacher.checkpoint !== null && recipe.teacher.train !== null;
+}
+
+function teacherJob(recipe: ResolvedRecipe, data: PreparedData, opts: DistillOptions, dir: string, recipeHash: string, sink: EventSink): StageJob {
   const train = recipe.teacher.train!;
-  const config: BertConfig = { ...arch, vocabSize: arch.vocabSize ?? data.tokenizer.vocabSize, numLabels: data.numLabels };
-  const model = new BertModel(config, null, opts.kernels);
-  model.initWeights(new Rng(train.seed));
+  let model: BertModel;
+  if (recipe.teacher.checkpoint !== null) {
+    const loaded = loadTeacherModel(recipe.teacher.checkpoint, opts.kernels, { numLabels: data.numLabels });
+    for (const message of loaded.warnings) sink.emit({ type: 'warning', message });
+    model = loaded.model;
+  } else {
+    const arch = recipe.teacher.architecture!;
+    model = new BertModel({ ...arch, vocabSize: arch.vocabSize ?? data.tokenizer.vocabSize, numLabels: data.numLabels }, null, opts.kernels);
+    model.initWeights(new Rng(train.seed));
+  }
+  const config: BertConfig = model.config;
   return {
     name: TEACHER_STAGE,
     bits: bitsLabel(32, 32),
@@ -145,7 +162,7 @@ function teacherJob(recipe: ResolvedRecipe, data: PreparedData, opts: DistillOpt
     task: recipe.task,
     isRegression: data.isRegression,
     dir,
-    meta: baseMeta(recipe, data, config, TEACHER_STAGE, recipeHash, null, null),
+    meta: baseMeta(recipe, data, config, TEACHER_STAGE, recipeHash, null, recipe.teacher.checkpoint),
     resume: opts.resume,
     saveEvery: opts.saveEvery ?? 50,
   };
@@ -191,21 +208,26 @@ function studentJob(recipe: ResolvedRecipe, spec: StageSpec, data: PreparedData,
  * classifier is initialised fresh for the task's `numLabels`).
  */
 function loadStageModel(recipe: ResolvedRecipe, runDir: string, stage: string, forStage: string, role: 'teacher' | 'init', kernels: Kernels, numLabels?: number): BertModel {
-  const path = stage === TEACHER_STAGE && recipe.teacher.checkpoint ? recipe.teacher.checkpoint : join(runDir, stage, 'best.safetensors');
+  const loadsCheckpoint = stage === TEACHER_STAGE && recipe.teacher.checkpoint !== null && !fineTunesTeacher(recipe);
+  const path = loadsCheckpoint ? recipe.teacher.checkpoint! : join(runDir, stage, 'best.safetensors');
   if (!existsSync(path)) {
     throw new BitkitError('BK3101', `stage ${forStage} needs the ${role} "${stage}", but ${path} does not exist`, {
       hint: `run stage "${stage}" first (bitkit distill ${recipe.file} --stage ${stage}), or run the whole chain`,
       place: { file: recipe.file },
     });
   }
-  if (stage === TEACHER_STAGE && recipe.teacher.checkpoint) return loadTeacherModel(path, kernels, { numLabels }).model;
+  if (loadsCheckpoint) return loadTeacherModel(path, kernels, { numLabels }).model;
   return loadCheckpoint(path, kernels).model;
 }
 
 function evaluateLoadedTeacher(recipe: ResolvedRecipe, data: PreparedData, kernels: Kernels, sink: EventSink, dir: string): StageSummary {
   const started = Date.now();
   const { model, warnings } = loadTeacherModel(recipe.teacher.checkpoint!, kernels, { numLabels: data.numLabels });
-  for (const message of warnings) sink.emit({ type: 'warning', message });
+  for (const message of warnings) {
+    // a fresh head without fine-tuning: the students would learn from random logits
+    const advice = / has no classifier: /.test(message) ? ': add `train:` under `teacher:` to fine-tune it on the task as stage 0' : '';
+    sink.emit({ type: 'warning', message: message + advice });
+  }
   const r = evaluate(model, makeBatches(data.dev, 32, null), recipe.task, data.isRegression);
   const summary: StageSummary = {
     stage: TEACHER_STAGE,

@@ -1,10 +1,11 @@
 /**
  * Hugging Face folder import: a folder written by the test (random weights, real config.json / vocab.txt layout,
- * F32 and F16 safetensors) imports as a teacher and a tiny W1A1 stage distils from it; wrong shapes and missing
+ * F32 and F16 safetensors) imports as a teacher (as it is, or fine-tuned on the task as stage 0) and a tiny W1A1 stage
+ * distils from it; wrong shapes and missing
  * tensors are errors naming the tensor; unsupported folders say what is unsupported.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -12,6 +13,7 @@ import { BitkitError } from '../../../runtime/errors.js';
 import { HF_ERRORS, importHfFolder, loadTeacherModel, mapHfName, parseHfConfig } from '../../../runtime/io/hf-folder.js';
 import { referenceKernels } from '../../../runtime/kernels/reference.js';
 import { loadRecipe } from '../../../runtime/recipe/load.js';
+import { analyzeRecipeText } from '../../../runtime/recipe/parse.js';
 import { distill } from '../../../runtime/train/distill.js';
 import { loadCheckpoint } from '../../../runtime/train/checkpoint.js';
 import { writeHfFolder } from '../../helpers/hf-folder-fixture.js';
@@ -105,10 +107,46 @@ output: ${dir}
   const warnings: string[] = [];
   const r = await distill(loadRecipe(recipe), { kernels: referenceKernels, sink: { emit: (e) => { if (e.type === 'warning') warnings.push(e.message); } }, cancel: { requested: false }, resume: false });
   assert.equal(r.stages.length, 2);
-  assert.ok(warnings.some((w) => w.includes('no classifier')));
+  assert.ok(warnings.some((w) => w.includes('no classifier') && w.includes('add `train:` under `teacher:`')));
   const student = loadCheckpoint(join(dir, 'w1a1', 'best.safetensors'), referenceKernels);
   assert.equal(student.meta.config.hidden, 16);
   assert.ok(student.meta.plan !== null);
   // a plain HF safetensors file with config.json beside it loads too
   assert.equal(loadTeacherModel(join(hf, 'model.safetensors'), referenceKernels, { numLabels: 2 }).model.config.numLabels, 2);
+});
+
+test('a HF folder with teacher.train is fine-tuned on the task as stage 0, and the students learn from that', async () => {
+  const dir = join(root, 'run-ft');
+  writeFileSync(join(root, 'train.tsv'), tinySentences(48, 3));
+  writeFileSync(join(root, 'dev.tsv'), tinySentences(16, 4));
+  const recipe = join(root, 'hf-ft.bitkit.yaml');
+  writeFileSync(recipe, `version: 1
+name: hf-ft
+task: sst2
+data: { train: train.tsv, dev: dev.tsv, maxLength: 16 }
+tokenizer: { vocab: hf-F32/vocab.txt }
+teacher:
+  checkpoint: hf-F32
+  train: { epochs: 3, batchSize: 8, lr: 0.003, seed: 5 }
+stages:
+  - { name: w1a1, teacher: teacher, bits: W1A1, epochs: 1, batchSize: 8, lr: 0.001 }
+kernels: reference
+output: ${dir}
+`);
+  const r = await distill(loadRecipe(recipe), { kernels: referenceKernels, sink: { emit: () => {} }, cancel: { requested: false }, resume: false });
+  assert.deepEqual(r.stages.map((x) => x.stage), ['teacher', 'w1a1']);
+  // stage 0 trained (steps, a checkpoint in the run folder), starting from the imported weights
+  const teacher = loadCheckpoint(join(dir, 'teacher', 'best.safetensors'), referenceKernels);
+  assert.equal(teacher.meta.provenance.init, join(root, 'hf-F32'));
+  assert.equal(teacher.meta.config.hidden, 16);
+  const imported = loadTeacherModel(join(root, 'hf-F32'), referenceKernels, { numLabels: 2 }).model;
+  const name = 'bert.encoder.layer.0.attention.self.query.weight';
+  const moved = teacher.model.param(name).some((v, i) => v !== imported.param(name)[i]);
+  assert.ok(moved, 'the encoder was fine-tuned');
+  assert.ok(r.stages[0]!.bestStep !== null, 'stage 0 is a training stage, not an evaluation of the checkpoint');
+  // the student's teacher is the fine-tuned checkpoint of the run folder
+  const student = loadCheckpoint(join(dir, 'w1a1', 'best.safetensors'), referenceKernels);
+  assert.equal(student.meta.provenance.teacher, 'teacher');
+  // the language server accepts teacher.train beside a checkpoint (only the FP -> W1A1 jump is warned about)
+  assert.deepEqual(analyzeRecipeText(readFileSync(recipe, 'utf8'), recipe).diagnostics.map((d) => d.code), ['BK3007']);
 });
