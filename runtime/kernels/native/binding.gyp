@@ -9,7 +9,8 @@
         "src/pool.cc",
         "src/path_portable.cc",
         "src/path_avx2.cc",
-        "src/path_avx512.cc"
+        "src/path_avx512.cc",
+        "src/path_amx.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

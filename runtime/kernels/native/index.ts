@@ -3,7 +3,8 @@
  * interface with the reference's semantics, dispatched at run time on CPU features and multi-threaded over a
  * persistent thread pool.
  *
- * Paths: 'avx512' (AVX-512 F/BW/DQ/VL + VPOPCNTDQ), 'avx2' (AVX2 + FMA + POPCNT), 'portable' (plain C++). 'auto'
+ * Paths: 'amx' (the AVX-512 path with AMX-INT8 tile binary GEMMs), 'avx512' (AVX-512 F/BW/DQ/VL + VPOPCNTDQ),
+ * 'avx2' (AVX2 + FMA + POPCNT), 'portable' (plain C++). 'auto'
  * takes the best the CPU supports. The path is chosen per kernel set: option `path`, else the environment variable
  * BITKIT_KERNEL_PATH, else auto; a path the CPU lacks is an error (BK7004). Threads: option `threads`, else
  * BITKIT_THREADS, else every core this process may run on; `setThreads(n)` changes it later.
@@ -17,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { BitkitError } from '../../errors.js';
 import type { ActQuantSpec, AdamWOptions, Kernels } from '../kernels.js';
 
-export type NativePath = 'avx512' | 'avx2' | 'portable';
+export type NativePath = 'amx' | 'avx512' | 'avx2' | 'portable';
 
 export interface NativeOptions {
   /** Threads per call (the caller included); default BITKIT_THREADS or every available core. */
@@ -52,7 +53,7 @@ export interface NativeKernels extends Kernels {
   setThreads(n: number): void;
 }
 
-const PATHS: readonly NativePath[] = ['avx512', 'avx2', 'portable'];
+const PATHS: readonly NativePath[] = ['amx', 'avx512', 'avx2', 'portable'];
 const SIZE_HINT = 'the sizes passed to the kernel do not match its buffers: this is a shape bug in the caller ' +
   '(model, trainer or engine), not in the recipe';
 const BUILD_HINT = 'build it with `node scripts/build-native.mjs` (needs g++, make and python3; node-gyp comes with ' +
@@ -131,7 +132,7 @@ function envPath(): 'auto' | NativePath | undefined {
   const v = process.env.BITKIT_KERNEL_PATH;
   if (v === undefined || v === '') return undefined;
   if (v !== 'auto' && !PATHS.includes(v as NativePath)) {
-    throw new BitkitError('BK7004', `BITKIT_KERNEL_PATH is "${v}", needs auto, avx512, avx2 or portable`, { hint: 'unset it to pick the best path' });
+    throw new BitkitError('BK7004', `BITKIT_KERNEL_PATH is "${v}", needs auto, amx, avx512, avx2 or portable`, { hint: 'unset it to pick the best path' });
   }
   return v as 'auto' | NativePath;
 }
@@ -141,7 +142,7 @@ function resolvePath(a: Addon, requested: 'auto' | NativePath | undefined): Nati
   const info = a.info();
   if (want === 'auto') return info.best;
   if (!PATHS.includes(want)) {
-    throw new BitkitError('BK7004', `kernel path "${String(want)}" is unknown, needs auto, avx512, avx2 or portable`, { hint: 'use path: "auto"' });
+    throw new BitkitError('BK7004', `kernel path "${String(want)}" is unknown, needs auto, amx, avx512, avx2 or portable`, { hint: 'use path: "auto"' });
   }
   if (!info.supported.includes(want)) {
     const why = info.compiled.includes(want) ? 'this CPU lacks its instructions' : 'it is not compiled into this build';

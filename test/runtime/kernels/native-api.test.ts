@@ -32,7 +32,7 @@ describe('native kernel set: interface and size checks', { skip }, () => {
     const extras = ['path', 'threads', 'setThreads'];
     assert.deepEqual(Object.keys(k).filter((m) => !extras.includes(m)).sort(), methods);
     for (const m of methods) if (m !== 'name') assert.equal(typeof (k as unknown as Record<string, unknown>)[m], 'function', m);
-    assert.match(k.name, /^native \((avx512|avx2|portable)\)$/);
+    assert.match(k.name, /^native \((amx|avx512|avx2|portable)\)$/);
   });
 
   for (const path of paths) {
@@ -114,7 +114,10 @@ describe('native kernel set: loading, paths and threads', { skip }, () => {
     assert.ok(info.available.includes(info.chosen));
     assert.ok(info.threads >= 1 && info.hardwareThreads >= 1);
     assert.equal(typeof info.cpu.avx2, 'boolean');
-    if (info.cpu.avx512vpopcntdq && info.cpu.avx512bw && info.cpu.avx512vl && info.cpu.avx512dq) assert.equal(info.available[0], 'avx512');
+    const avx512 = info.cpu.avx512vpopcntdq && info.cpu.avx512bw && info.cpu.avx512vl && info.cpu.avx512dq;
+    if (avx512) assert.equal(info.available[0], 'avx512');
+    // the AMX path is there when the CPU has AMX-INT8 (and the OS grants the tiles); opt-in, see kernels/native/index.ts
+    if (avx512 && info.cpu['amx-int8'] && info.cpu['amx-tile']) assert.ok(info.compiled.includes('amx'));
   });
 
   it('the path option and BITKIT_KERNEL_PATH force a path; unknown paths fail with BK7004', () => {

@@ -491,9 +491,10 @@ bool supported(const char* path) {
   const bk::CpuFeatures f = bk::cpu_features();
   if (std::strcmp(path, "portable") == 0) return true;
   if (std::strcmp(path, "avx2") == 0) return bk::path_avx2() != nullptr && f.avx2 && f.fma && f.popcnt;
-  if (std::strcmp(path, "avx512") == 0)
-    return bk::path_avx512() != nullptr && f.avx512f && f.avx512bw && f.avx512dq && f.avx512vl && f.avx512vpopcntdq &&
-           f.avx2 && f.fma && f.popcnt;
+  const bool avx512 = bk::path_avx512() != nullptr && f.avx512f && f.avx512bw && f.avx512dq && f.avx512vl &&
+                      f.avx512vpopcntdq && f.avx2 && f.fma && f.popcnt;
+  if (std::strcmp(path, "avx512") == 0) return avx512;
+  if (std::strcmp(path, "amx") == 0) return avx512 && bk::path_amx() != nullptr && f.amxTile && f.amxInt8 && bk::amx_usable();
   return false;
 }
 
@@ -501,10 +502,13 @@ const PathOps* opsFor(const std::string& path) {
   if (path == "portable") return bk::path_portable();
   if (path == "avx2") return bk::path_avx2();
   if (path == "avx512") return bk::path_avx512();
+  if (path == "amx") return bk::path_amx();
   return nullptr;
 }
 
-const char* kPaths[] = {"avx512", "avx2", "portable"};
+// best first: `auto` takes the first the CPU supports. AMX is opt-in (BITKIT_KERNEL_PATH=amx) until it measures
+// faster than the AVX-512 popcount kernels on the binary GEMMs (bench/kernels).
+const char* kPaths[] = {"avx512", "amx", "avx2", "portable"};
 
 void Set(Napi::Env env, Napi::Object o, SetState* s, const char* name, Napi::Value (*fn)(const Napi::CallbackInfo&)) {
   o.Set(name, Napi::Function::New(env, fn, name, s));
@@ -514,7 +518,7 @@ void Set(Napi::Env env, Napi::Object o, SetState* s, const char* name, Napi::Val
 // The state is deliberately never freed (a few bytes per set): the functions may outlive the object.
 Napi::Value CreateSet(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const char* hint = "paths: avx512, avx2, portable; nativeInfo() lists those this CPU runs";
+  const char* hint = "paths: amx, avx512, avx2, portable; nativeInfo() lists those this CPU runs";
   if (!info[0].IsString()) fail(env, "BK7004", "createSet: path must be a string", hint);
   const std::string path = info[0].As<Napi::String>().Utf8Value();
   const PathOps* ops = opsFor(path);
@@ -599,6 +603,8 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   feat.Set("avx512dq", f.avx512dq);
   feat.Set("avx512vl", f.avx512vl);
   feat.Set("avx512vpopcntdq", f.avx512vpopcntdq);
+  feat.Set("amx-tile", f.amxTile);
+  feat.Set("amx-int8", f.amxInt8);
   o.Set("features", feat);
   return o;
 }

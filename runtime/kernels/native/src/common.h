@@ -110,9 +110,13 @@ const PathOps* path_portable();
 /** nullptr when this build has no such path (non-x86 builds). The caller checks the CPU before using it. */
 const PathOps* path_avx2();
 const PathOps* path_avx512();
+/** The AVX-512 path with AMX-INT8 binary GEMMs (path_amx.cc); nullptr when not built. */
+const PathOps* path_amx();
+/** Whether the OS lets this process use the AMX tile registers (asks once). */
+bool amx_usable();
 
 struct CpuFeatures {
-  bool x86, sse42, popcnt, avx, avx2, fma, bmi2, avx512f, avx512bw, avx512dq, avx512vl, avx512vpopcntdq;
+  bool x86, sse42, popcnt, avx, avx2, fma, bmi2, avx512f, avx512bw, avx512dq, avx512vl, avx512vpopcntdq, amxTile, amxInt8;
 };
 CpuFeatures cpu_features();
 
