@@ -6,7 +6,8 @@
  *              A[M,K] fed, B[K,N] an initializer (as a Linear weight in an exported model); the peer of every ratio
  *   nat-nt     native FP32 gemmNT (C = A·B^T, a Linear layer's forward with a Hugging Face [out,in] weight)
  *   nat-nn     native FP32 gemmNN
- *   ss-<path>  native binaryGemmSS (XOR + popcount) on each dispatch path the CPU supports (avx512, avx2, portable)
+ *   ss-<path>  native binaryGemmSS on each dispatch path the CPU supports (amx: int8 tiles; avx512, avx2, portable:
+ *              XOR + popcount)
  *   us         native binaryGemmUS (AND + popcount), best path
  *   wasm-fp32  WASM gemmNT (SIMD128; operands copied into linear memory each call, as the kernel set does), 1 thread
  *   wasm-ss    WASM binaryGemmSS, 1 thread
@@ -230,6 +231,8 @@ async function main(): Promise<void> {
         cell.targets = {
           'native FP32 >= 0.6x ORT': r('nat-nt') === null ? null : r('nat-nt')! >= 0.6,
           'native SS avx512 >= 20x ORT': r('ss-avx512') === null ? null : r('ss-avx512')! >= 20,
+          // the same target on the AVX-512 + AMX-INT8 tile path where the CPU has one
+          'native SS amx >= 20x ORT': r('ss-amx') === null ? null : r('ss-amx')! >= 20,
           'native SS avx2 >= 6x ORT': r('ss-avx2') === null ? null : r('ss-avx2')! >= 6,
           'WASM SS >= 3x ORT (1 thread)': t !== 1 || r('wasm-ss') === null ? null : r('wasm-ss')! >= 3,
           'WASM FP32 >= 1x tfjs-wasm': t !== 1 || !tfjs || !wfp ? null : tfjs.seconds / wfp.seconds >= 1,
@@ -252,7 +255,8 @@ async function main(): Promise<void> {
   const pf = (v: boolean | null | undefined): string => (v === null || v === undefined ? '-' : v ? 'pass' : 'FAIL');
   const targetNames = Object.keys(cells[0]?.targets ?? {});
   const short: Record<string, string> = {
-    'native FP32 >= 0.6x ORT': 'T1 NT>=0.6x', 'native SS avx512 >= 20x ORT': 'T2 SS512>=20x', 'native SS avx2 >= 6x ORT': 'T3 SSavx2>=6x',
+    'native FP32 >= 0.6x ORT': 'T1 NT>=0.6x', 'native SS avx512 >= 20x ORT': 'T2 SS512>=20x', 'native SS amx >= 20x ORT': 'T2b SSamx>=20x',
+    'native SS avx2 >= 6x ORT': 'T3 SSavx2>=6x',
     'WASM SS >= 3x ORT (1 thread)': 'T4 wSS>=3x', 'WASM FP32 >= 1x tfjs-wasm': 'T5 wFP>=1x tfjs',
   };
   const header = ['M', 'K', 'N', 'thr', 'ORT FP32', 'nat NT', 'nat NN', ...paths.map((p) => `SS ${p}`), `US ${best}`,
@@ -270,6 +274,7 @@ async function main(): Promise<void> {
   const ratioFor: Record<string, (c: Cell) => number | null> = {
     'native FP32 >= 0.6x ORT': (c) => c.engines['nat-nt']?.vsOrt ?? null,
     'native SS avx512 >= 20x ORT': (c) => c.engines['ss-avx512']?.vsOrt ?? null,
+    'native SS amx >= 20x ORT': (c) => c.engines['ss-amx']?.vsOrt ?? null,
     'native SS avx2 >= 6x ORT': (c) => c.engines['ss-avx2']?.vsOrt ?? null,
     'WASM SS >= 3x ORT (1 thread)': (c) => (c.threads === 1 ? c.engines['wasm-ss']?.vsOrt ?? null : null),
     'WASM FP32 >= 1x tfjs-wasm': (c) => (c.threads === 1 && c.engines['tfjs'] && c.engines['wasm-fp32'] ? c.engines['tfjs']!.seconds / c.engines['wasm-fp32']!.seconds : null),

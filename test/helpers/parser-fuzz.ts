@@ -137,7 +137,7 @@ export function fuzzSeeds(): { safetensors: Uint8Array; onnx: Uint8Array; config
 }
 
 /** Run `counts` mutated inputs through each parser. */
-export function fuzzParsers(counts: { safetensors: number; onnx: number; config: number }, seed = 1, hangMs = 2000): FuzzStats[] {
+export function fuzzParsers(counts: { safetensors: number; onnx: number; config: number }, seed = 1, hangMs = 10000): FuzzStats[] {
   const seeds = fuzzSeeds();
   const rng = new Rng(seed);
   const st = newStats('safetensors');

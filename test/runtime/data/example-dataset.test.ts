@@ -4,13 +4,11 @@ import { describe, it } from 'node:test';
 import { loadExampleDataset, messageText } from '../../../runtime/data/example-dataset.js';
 
 describe('example dataset', () => {
-  const t0 = Date.now();
   const d = loadExampleDataset();
-  const loadMs = Date.now() - t0;
   const spam = (xs: { label: number }[]) => xs.filter((x) => x.label === 1).length;
 
-  it('loads fast, with fixed counts per split and class', () => {
-    assert.ok(loadMs < 3000, `loaded in ${loadMs} ms`);
+  // (no time limit here: speed is a benchmark's business, and a loaded CI machine is not a clock)
+  it('has fixed counts per split and class', () => {
     assert.deepEqual(d.labelNames, ['ham', 'spam']);
     assert.equal(d.isRegression, false);
     // 6046 messages minus exact duplicates of the cleaned text, split by file-name hash (~15 % dev).

@@ -16,7 +16,8 @@ test('2,000 mutated .bitpack files: a clear BitkitError each time, or a valid mo
   const good = encodeBitpack(packModel(m, metaFor(m), tinyVocab));
   const r = fuzzBitpack(good, 2000, 1234, tinyBatch());
   assert.deepEqual(r.failures.slice(0, 10), []);
-  assert.ok(r.slowestMs < 1000, `slowest case ${r.slowestMs} ms`);
+  // a hang detector, not a speed test: generous enough for a loaded 2-core CI machine
+  assert.ok(r.slowestMs < 10000, `slowest case ${r.slowestMs} ms`);
   // the checks behind the checksums are reached, not just the checksums
   for (const code of ['BK6204', 'BK6205', 'BK6206', 'BK6209', 'BK6211', 'BK6212']) assert.ok((r.errors[code] ?? 0) > 0, `no ${code} in ${JSON.stringify(r.errors)}`);
 });
