@@ -226,6 +226,8 @@ async function main(): Promise<void> {
     revision: gitRevision(),
     minutes: (Date.now() - started) / 60000,
     unitMinutes: unitMinutes / units.length,
+    units: units.length,
+    ran: todo.length,
     jobs,
     preset: values.preset!,
     settings,
@@ -256,6 +258,9 @@ interface ReportInfo {
   revision: string;
   minutes: number;
   unitMinutes: number;
+  /** task-seeds in the table, and how many this invocation trained (the rest were --reuse'd) */
+  units: number;
+  ran: number;
   jobs: number;
   preset: string;
   settings: Record<string, Preset>;
@@ -283,7 +288,7 @@ function buildReport(rows: RowResult[], tasks: string[], methods: Method[], cost
     '',
     `command: \`${info.command}\`  `,
     `date: ${info.date}; machine: ${info.machine}; git revision: ${info.revision}  `,
-    `wall time ${info.minutes.toFixed(1)} min with ${info.jobs} job(s) in parallel; one task and seed (every row) takes ${info.unitMinutes.toFixed(1)} min of one job  `,
+    `this invocation: ${info.minutes.toFixed(1)} min wall, ${info.ran} of ${info.units} task-seed(s) trained (${info.units - info.ran} reused), ${info.jobs} job(s) in parallel; one task and seed (every row) takes ${info.unitMinutes.toFixed(1)} min of one job on one core  `,
     `seeds: ${tasks.map((t) => `${t} ${seedsOf(t).join(',')}`).join('; ')}; preset ${info.preset}: ${tasks.map((t) => { const p = info.settings[t]!; return `${t}: ${p.arch.replace(/[{}]/g, '').trim()}, len ${p.maxLength}, ${p.maxTrain} train examples, teacher ${p.teacherEpochs} ep lr ${p.teacherLr}, stages ${p.stageEpochs} ep lr ${p.lr}, batch ${p.batchSize}, eval every ${p.evalEvery || 'epoch'}`; }).join('; ')}`,
     '',
     'Metrics: SST-2 accuracy, CoLA Matthews correlation, STS-B mean of Pearson and Spearman; the best dev evaluation of each stage, as in the paper. Teachers are trained from scratch (no pretrained BERT here) and no data augmentation is used.',
@@ -336,7 +341,7 @@ function buildReport(rows: RowResult[], tasks: string[], methods: Method[], cost
   }
 
   if (costs.size) {
-    lines.push('', '## Size and latency (packed engine, raw text to label, batch 1, median over the first 64 dev examples of seed 1\'s checkpoints)', '');
+    lines.push('', '## Size and latency (packed engine, raw text to label, batch 1, median over the first 128 dev examples of seed 1\'s checkpoints)', '');
     lines.push(`| method | .bitpack | FP32 params | ${tasks.map((t) => `${t} ms/example`).join(' | ')} |`, `| --- | ---: | ---: | ${tasks.map(() => '---:').join(' | ')} |`);
     for (const [id, label] of [['fp', 'FP teacher'], ...methods.map((m) => [m.id, m.label])] as [string, string][]) {
       const any = tasks.map((t) => costs.get(`${t}/${id}`)).find((c) => c);
