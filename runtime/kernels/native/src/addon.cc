@@ -487,14 +487,17 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
 
 Napi::Value GetThreads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), state(info).threads); }
 
-bool supported(const char* path) {
+// `request`: for the AMX path, also ask the OS for the tile state. Only a set that will run on AMX asks (the grant
+// enlarges every signal frame of the process), so nativeInfo() lists the path from the CPU's flags alone.
+bool supported(const char* path, bool request = false) {
   const bk::CpuFeatures f = bk::cpu_features();
   if (std::strcmp(path, "portable") == 0) return true;
   if (std::strcmp(path, "avx2") == 0) return bk::path_avx2() != nullptr && f.avx2 && f.fma && f.popcnt;
   const bool avx512 = bk::path_avx512() != nullptr && f.avx512f && f.avx512bw && f.avx512dq && f.avx512vl &&
                       f.avx512vpopcntdq && f.avx2 && f.fma && f.popcnt;
   if (std::strcmp(path, "avx512") == 0) return avx512;
-  if (std::strcmp(path, "amx") == 0) return avx512 && bk::path_amx() != nullptr && f.amxTile && f.amxInt8 && bk::amx_usable();
+  if (std::strcmp(path, "amx") == 0)
+    return avx512 && bk::path_amx() != nullptr && f.amxTile && f.amxInt8 && (!request || bk::amx_usable());
   return false;
 }
 
@@ -523,7 +526,8 @@ Napi::Value CreateSet(const Napi::CallbackInfo& info) {
   const std::string path = info[0].As<Napi::String>().Utf8Value();
   const PathOps* ops = opsFor(path);
   if (ops == nullptr) fail(env, "BK7004", "kernel path '" + path + "' is not part of this build", hint);
-  if (!supported(path.c_str())) fail(env, "BK7004", "this CPU lacks the instructions of kernel path '" + path + "'", hint);
+  if (!supported(path.c_str(), true))
+    fail(env, "BK7004", "this CPU lacks the instructions of kernel path '" + path + "' (or, for amx, the OS denies the tile state)", hint);
   Args a(info, "createSet");
   const int64_t threads = a.dim(1, "threads");
   if (threads < 1 || threads > kMaxThreads)
