@@ -18,7 +18,7 @@ import { BertModel } from '../../../runtime/model/bert.js';
 import type { Batch, BertConfig } from '../../../runtime/model/types.js';
 import { buildQuantPlan } from '../../../runtime/quant/plan.js';
 import { Rng } from '../../../runtime/util/rng.js';
-import { defaultQuant, maxRelErr } from '../model/tiny-model.js';
+import { defaultQuant, maxRelErr, spreadParams } from '../model/tiny-model.js';
 import { bitDiffs, metaFor, tinyVocab } from './helpers.js';
 
 const config: BertConfig = {
@@ -39,16 +39,7 @@ function batch(seed: number, B: number, T: number): Batch {
 function w1a1Model(): BertModel {
   const plan = buildQuantPlan(config, { name: 'w1a1', weightBits: 1, activationBits: 1, quantization: { ...defaultQuant, attentionShifts: true } }, []);
   const m = new BertModel(config, plan, referenceKernels);
-  const rng = new Rng(11);
-  for (const s of m.params) {
-    const v = m.param(s.name);
-    for (let i = 0; i < s.size; i++) {
-      if (s.group === 'scale') v[i] = 0;
-      else if (s.group === 'weight') v[i] = 0.5 * rng.normal();
-      else if (s.name.endsWith('LayerNorm.weight')) v[i] = 1 + 0.1 * rng.normal();
-      else v[i] = 0.1 * rng.normal();
-    }
-  }
+  spreadParams(m, 11);
   m.forward(batch(1, 4, 12), { training: true });
   return m;
 }

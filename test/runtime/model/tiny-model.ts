@@ -35,6 +35,13 @@ export function tinyBatch(): Batch {
 export function tinyModel(wBits: BitWidth | null, aBits: BitWidth, quant: Partial<QuantizationOptions> = {}, seed = 1): BertModel {
   const plan = wBits === null ? null : buildQuantPlan(tinyConfig, { name: 'stage', weightBits: wBits, activationBits: aBits, quantization: { ...defaultQuant, ...quant } }, []);
   const m = new BertModel(tinyConfig, plan, referenceKernels);
+  spreadParams(m, seed);
+  m.forward(tinyBatch(), { training: true });
+  return m;
+}
+
+/** The parameter fill of tinyModel, for models of other shapes; scales are left 0 for the next training forward. */
+export function spreadParams(m: BertModel, seed: number): void {
   const rng = new Rng(seed);
   for (const s of m.params) {
     const v = m.param(s.name);
@@ -45,8 +52,6 @@ export function tinyModel(wBits: BitWidth | null, aBits: BitWidth, quant: Partia
       else v[i] = 0.1 * rng.normal();
     }
   }
-  m.forward(tinyBatch(), { training: true });
-  return m;
 }
 
 export function randomLike(n: number, rng: Rng): Float32Array {
