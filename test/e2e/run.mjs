@@ -121,24 +121,31 @@ try {
   await page.locator('.statusbar').waitFor();
   log('workbench visible');
 
-  const palette = async (command, pick = command) => {
-    await page.keyboard.press('Escape');
-    await page.locator('.monaco-workbench').click({ position: { x: 800, y: 5 } }).catch(() => undefined);
-    await page.keyboard.press('F1');
-    const input = page.locator('.quick-input-widget input.input');
-    await input.waitFor();
-    await input.fill(`>${command}`);
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: pick }).first().waitFor();
+  // On a loaded 2-core CI machine a quick input can open while the previous one is still closing, and the typed
+  // text then lands in the old widget: reopen it (up to three times) rather than wait on a list that never fills.
+  const quickInput = async (openKey, text, pick) => {
+    for (let attempt = 1; ; attempt++) {
+      await page.keyboard.press('Escape');
+      if (openKey === 'F1') await page.locator('.monaco-workbench').click({ position: { x: 800, y: 5 } }).catch(() => undefined);
+      await page.keyboard.press(openKey);
+      const input = page.locator('.quick-input-widget input.input');
+      await input.waitFor();
+      await input.fill(text);
+      try {
+        await page.locator('.quick-input-list .monaco-list-row', { hasText: pick }).first().waitFor({ timeout: 20_000 });
+        break;
+      } catch (err) {
+        const value = await input.inputValue().catch(() => '?');
+        const rows = await page.locator('.quick-input-list .monaco-list-row').allInnerTexts().catch(() => []);
+        log(`quick input: "${pick}" not listed (attempt ${attempt}); input "${value}", rows: ${JSON.stringify(rows.slice(0, 5))}`);
+        if (attempt === 3) throw err;
+      }
+    }
     await page.keyboard.press('Enter');
   };
+  const palette = (command, pick = command) => quickInput('F1', `>${command}`, pick);
   const quickOpen = async (file) => {
-    await page.keyboard.press('Escape');
-    await page.keyboard.press('Control+p');
-    const input = page.locator('.quick-input-widget input.input');
-    await input.waitFor();
-    await input.fill(file);
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: file }).first().waitFor();
-    await page.keyboard.press('Enter');
+    await quickInput('Control+p', file, file);
     await page.locator(`.tab.active[aria-label*="${file}"], .tab.active:has-text("${file}")`).first().waitFor();
   };
   /** The webview frame (nested iframes) holding `selector` with `text`: polled over the page's frames. */
