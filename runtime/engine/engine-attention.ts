@@ -8,16 +8,20 @@
  *
  * Scores: q is packed as R*NH rows of HS bits (the row-major [B,T,NH,HS] layout is exactly that), then the packed
  * rows are permuted to [B,NH,T] so that each head's Q and K are contiguous for one binary GEMM per (batch, head).
+ * When the projections are binary Linears and HS is a multiple of 64, their GEMMs emit those bits directly
+ * (linearForwardBits): the float Q and K are never written.
  * The 1/sqrt(HS) scale (folded into the GEMM when it is a power of two) and the mask are applied as the trainer does
  * (scale, addBias), so that the float32 scores, and therefore the probabilities, are the trainer's to the bit.
- * P·V: V is transposed per head to [B,NH,HS,T] and packed along T (the reduction axis of P·V); P is packed along
- * its key axis with the probability quantizer's threshold. Either half falls back to the trainer's FP formulation
- * (actQuantForward, splitHeads, batched FP GEMM) when its quantizers are not both 1 bit.
- * A shift on projected Q/K/V (options.attentionShifts) is added in float32 before packing: a float32 sum keeps the
- * sign of the exact sum (it rounds to zero only from zero), so the bits do not change.
+ * P·V: V is packed along T per channel (packBitsTransposed: V^T per head, [B,NH,HS] rows of T bits, the reduction
+ * axis of P·V); P is packed along its key axis with the probability quantizer's threshold. Either half falls back
+ * to the trainer's FP formulation (actQuantForward, splitHeads, batched FP GEMM) when its quantizers are not both
+ * 1 bit.
+ * A shift on projected Q/K/V (options.attentionShifts) enters the packing comparison (u + shift >= 0 in double, or a
+ * float32 sum compared with 0 on the unfused Q/K path): either keeps the sign of the exact sum, so the bits are the
+ * quantizer's.
  */
 import type { Kernels } from '../kernels/kernels.js';
-import { isOneBit, linearForward, packThreshold, quantizeFloat, shiftFor, tieValue, type LinearScratch } from './engine-linear.js';
+import { isBinaryLinear, isOneBit, linearForward, linearForwardBits, packThreshold, quantizeFloat, shiftFor, tieValue, type LinearScratch } from './engine-linear.js';
 import type { PackedActQuant, PackedLayer } from './packed-model.js';
 
 /** Buffers of one attention call; sizes for capacity (B, T): R = B*T, BNH = B*NH. */
@@ -31,7 +35,7 @@ export interface AttentionBuffers {
   rowBits: Uint32Array; // packedLength(R*NH, HS), [B,T,NH] row order before the permutation
   qh: Float32Array; // [B,NH,T,HS] (FP path)
   kh: Float32Array; // [B,NH,T,HS] (FP path)
-  vh: Float32Array; // [B,NH,T,HS] (FP path) / [B,NH,HS,T] transposed V (binary path)
+  vh: Float32Array; // [B,NH,T,HS] (FP path)
   vBits: Uint32Array; // packedLength(BNH*HS, T)
   scores: Float32Array; // [B,NH,T,T]
   probs: Float32Array; // [B,NH,T,T]
@@ -52,6 +56,21 @@ function isSigned1(q: PackedActQuant | null): q is PackedActQuant {
   return isOneBit(q) && q.signed;
 }
 
+/** Packed rows in [B,T,NH] order (rowBits) -> [B,NH,T] order (out): a copy of whole words, each head's HS bits. */
+function permuteHeads(out: Uint32Array, rowBits: Uint32Array, d: AttentionDims): void {
+  const { B, T, NH, HS } = d;
+  const w = 2 * Math.ceil(HS / 64); // Uint32 per packed row
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T; t++) {
+      for (let h = 0; h < NH; h++) {
+        const from = ((b * T + t) * NH + h) * w;
+        const to = ((b * NH + h) * T + t) * w;
+        for (let i = 0; i < w; i++) out[to + i] = rowBits[from + i]!;
+      }
+    }
+  }
+}
+
 /** Pack a [B,T,NH*HS] projection into sign bits per head, rows in [B,NH,T] order. */
 function packHeads(k: Kernels, out: Uint32Array, rowBits: Uint32Array, y: Float32Array, tmp: Float32Array, q: PackedActQuant, d: AttentionDims, lin: LinearScratch): void {
   const { B, T, NH, HS } = d;
@@ -64,16 +83,17 @@ function packHeads(k: Kernels, out: Uint32Array, rowBits: Uint32Array, y: Float3
     src = tmp;
   }
   k.packBits(rowBits, src, null, 0, B * T * NH, HS);
-  const w = 2 * Math.ceil(HS / 64); // Uint32 per packed row
-  for (let b = 0; b < B; b++) {
-    for (let t = 0; t < T; t++) {
-      for (let h = 0; h < NH; h++) {
-        const from = ((b * T + t) * NH + h) * w;
-        const to = ((b * NH + h) * T + t) * w;
-        for (let i = 0; i < w; i++) out[to + i] = rowBits[from + i]!;
-      }
-    }
-  }
+  permuteHeads(out, rowBits, d);
+}
+
+/**
+ * Q or K straight to sign bits per head: the projection's GEMM packs its own output with the quantizer's shift
+ * (linearForwardBits), no float projection is written. A row of C = NH*HS bits is the NH heads' rows side by side
+ * when HS is a multiple of 64 (each head whole words), so the packed rows are [B,T,NH] order as packBits makes them.
+ */
+function projectHeadBits(k: Kernels, out: Uint32Array, rowBits: Uint32Array, x: Float32Array, lin: PackedLayer['query'], q: PackedActQuant, d: AttentionDims, s: LinearScratch): void {
+  linearForwardBits(k, rowBits, x, lin, d.B * d.T, s, shiftFor(q, d.NH * d.HS), 0);
+  permuteHeads(out, rowBits, d);
 }
 
 /** The trainer's projection: yh = split(Q(y)). */
@@ -94,56 +114,63 @@ export function attentionForward(k: Kernels, layer: PackedLayer, buf: AttentionB
   const C = NH * HS;
   const BNH = B * NH;
   const nAtt = BNH * T * T;
-  linearForward(k, buf.q, x, layer.query, R, lin);
-  linearForward(k, buf.k, x, layer.key, R, lin);
+  const { qQuant, kQuant, vQuant, pQuant } = layer;
+  const binaryScores = isSigned1(qQuant) && isSigned1(kQuant);
+  // Q and K straight to bits when their Linears are binary, each head is whole 64-bit words and no tie is counted
+  const qkBits = binaryScores && HS % 64 === 0 && lin.ties === null && isBinaryLinear(layer.query) && isBinaryLinear(layer.key);
+  if (!qkBits) {
+    linearForward(k, buf.q, x, layer.query, R, lin);
+    linearForward(k, buf.k, x, layer.key, R, lin);
+  }
   linearForward(k, buf.v, x, layer.value, R, lin);
 
   // scores = Q_h · K_h^T (binary x binary when both quantizers are 1-bit signed)
-  const { qQuant, kQuant, vQuant, pQuant } = layer;
-  if (isSigned1(qQuant) && isSigned1(kQuant)) {
-    packHeads(k, buf.qBits, buf.rowBits, buf.q, buf.tmp, qQuant, d, lin);
-    packHeads(k, buf.kBits, buf.rowBits, buf.k, buf.tmp, kQuant, d, lin);
+  const binaryPV = isOneBit(pQuant) && isSigned1(vQuant);
+  let probsPacked = false;
+  if (binaryScores) {
+    if (qkBits) {
+      projectHeadBits(k, buf.qBits, buf.rowBits, x, layer.query, qQuant, d, lin);
+      projectHeadBits(k, buf.kBits, buf.rowBits, x, layer.key, kQuant, d, lin);
+    } else {
+      packHeads(k, buf.qBits, buf.rowBits, buf.q, buf.tmp, qQuant, d, lin);
+      packHeads(k, buf.kBits, buf.rowBits, buf.k, buf.tmp, kQuant, d, lin);
+    }
     // One batched call over the B*NH heads (each head's Q and K rows are contiguous in [B,NH,T] order). When
     // 1/sqrt(HS) is a power of two (HS = 4, 16, 64, 256: BERT-base's 64) it is folded into the GEMM's scale: scaling
     // by a power of two commutes with rounding, so the float32 scores are the trainer's (outside subnormals).
     const inv = 1 / Math.sqrt(HS);
     const fold = Number.isInteger(Math.log2(inv));
-    k.binaryGemmSS(buf.scores, buf.qBits, buf.kBits, T, HS, T, qQuant.scale * kQuant.scale * (fold ? inv : 1), null, null, BNH);
-    if (!fold) k.scale(buf.scores, buf.scores, inv, nAtt);
+    const scale = qQuant.scale * kQuant.scale * (fold ? inv : 1);
+    if (fold && binaryPV && lin.ties === null) {
+      // scores, + mask, softmax and P's quantizer in one kernel: only the probabilities' bits reach memory
+      k.attentionProbsBits(buf.pBits, buf.qBits, buf.kBits, T, HS, T, scale, maskBias, NH, shiftFor(pQuant, T), packThreshold(pQuant), BNH);
+      probsPacked = true;
+    } else {
+      k.binaryGemmSS(buf.scores, buf.qBits, buf.kBits, T, HS, T, scale, null, null, BNH);
+      if (!fold) k.scale(buf.scores, buf.scores, inv, nAtt);
+    }
   } else {
     splitFloat(k, buf.qh, buf.q, buf.tmp, qQuant, d);
     splitFloat(k, buf.kh, buf.k, buf.tmp, kQuant, d);
     k.gemmNT(buf.scores, buf.qh, buf.kh, T, HS, T, false, BNH);
     k.scale(buf.scores, buf.scores, 1 / Math.sqrt(HS), nAtt);
   }
-  // + mask, softmax: the trainer's kernels in the trainer's order
-  for (let b = 0; b < B; b++) {
-    const sb = buf.scores.subarray(b * NH * T * T, (b + 1) * NH * T * T);
-    k.addBias(sb, sb, maskBias.subarray(b * T, (b + 1) * T), NH * T, T);
+  if (!probsPacked) {
+    // + mask, softmax: the trainer's kernels in the trainer's order
+    for (let b = 0; b < B; b++) {
+      const sb = buf.scores.subarray(b * NH * T * T, (b + 1) * NH * T * T);
+      k.addBias(sb, sb, maskBias.subarray(b * T, (b + 1) * T), NH * T, T);
+    }
+    k.softmaxForward(buf.probs, buf.scores, null, 1, BNH * T, T, 1);
   }
-  k.softmaxForward(buf.probs, buf.scores, null, 1, BNH * T, T, 1);
 
   // ctx = Q_p(P) · Q_v(V)_h (binary when both are 1 bit and V is signed)
-  if (isOneBit(pQuant) && isSigned1(vQuant)) {
-    k.packBits(buf.pBits, buf.probs, shiftFor(pQuant, T), packThreshold(pQuant), BNH * T, T);
+  if (binaryPV) {
+    if (!probsPacked) k.packBits(buf.pBits, buf.probs, shiftFor(pQuant, T), packThreshold(pQuant), BNH * T, T);
     lin.ties?.scan(buf.probs, shiftFor(pQuant, T), tieValue(pQuant), BNH * T, T, (r) => ((r / (NH * T)) | 0) * T + (r % T));
     lin.ties?.scan(buf.v, shiftFor(vQuant, C), 0, B * T, C, (r) => r);
-    // V^T per head: vh[b,h,d,t] = v[b,t,h*HS+d] (+ shift, in float32: the sign is kept)
-    const vs = shiftFor(vQuant, C);
-    const vt = buf.vh;
-    const v = buf.v;
-    for (let b = 0; b < B; b++) {
-      for (let t = 0; t < T; t++) {
-        const row = (b * T + t) * C;
-        for (let h = 0; h < NH; h++) {
-          const src = row + h * HS;
-          const dst = (b * NH + h) * HS * T + t;
-          if (vs === null) for (let dd = 0; dd < HS; dd++) vt[dst + dd * T] = v[src + dd]!;
-          else for (let dd = 0; dd < HS; dd++) vt[dst + dd * T] = v[src + dd]! + vs[h * HS + dd]!;
-        }
-      }
-    }
-    k.packBits(buf.vBits, vt, null, 0, BNH * HS, T);
+    // V^T per head packed along T: row (b*NH + h)*HS + dd = b*C + c of the transposed packing, c = h*HS + dd
+    k.packBitsTransposed(buf.vBits, buf.v, shiftFor(vQuant, C), 0, B, T, C);
     const scale = pQuant.scale * vQuant.scale;
     if (pQuant.signed) k.binaryGemmSS(buf.ctxh, buf.pBits, buf.vBits, T, T, HS, scale, null, null, BNH);
     else k.binaryGemmUS(buf.ctxh, buf.pBits, buf.vBits, T, T, HS, scale, null, null, BNH);

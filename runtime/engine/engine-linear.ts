@@ -153,6 +153,32 @@ export function unpackSigns(bits: Uint32Array, rows: number, K: number, scale: n
   return out;
 }
 
+/**
+ * The bits the next 1-bit quantizer makes of a binary Linear's output, without the float output: bit = y + shift >=
+ * threshold (packBits's comparison) for y = Q(x + b) · W_b^T + bias as linearForward computes it, the comparison
+ * fused into the GEMM's output stage (binaryGemmSSBits/USBits). out: packedLength(R, out). Only for a binary Linear
+ * (isBinaryLinear) and without tie counting, which needs the float output.
+ */
+export function linearForwardBits(k: Kernels, out: Uint32Array, x: Float32Array, lin: PackedLinear, R: number, s: LinearScratch, shift: Float32Array | null, threshold: number): void {
+  const { inF: K, outF: N } = lin;
+  const q = lin.input;
+  if (lin.weight.kind !== 'binary' || !isOneBit(q) || s.ties !== null) throw new Error('linearForwardBits: needs a binary Linear and no tie counting');
+  k.packBits(s.bits, x, shiftFor(q, K), packThreshold(q), R, K);
+  const scale = q.scale * lin.weight.alpha;
+  if (q.signed) k.binaryGemmSSBits(out, s.bits, lin.weight.bits, R, K, N, scale, null, lin.bias, shift, threshold);
+  else k.binaryGemmUSBits(out, s.bits, lin.weight.bits, R, K, N, scale, null, lin.bias, shift, threshold);
+}
+
+/** y[R,out] = bits · W_b^T * (a * alpha) + bias for a binary Linear whose input is already packed (linearForwardBits). */
+export function binaryLinearFromBits(k: Kernels, y: Float32Array, bits: Uint32Array, lin: PackedLinear, R: number): void {
+  const q = lin.input;
+  if (lin.weight.kind !== 'binary' || !isOneBit(q)) throw new Error('binaryLinearFromBits: needs a binary Linear');
+  const scale = q.scale * lin.weight.alpha;
+  // the bias fused into the GEMM's output (the same float32 bits as a separate addBias, one pass less)
+  if (q.signed) k.binaryGemmSS(y, bits, lin.weight.bits, R, lin.inF, lin.outF, scale, null, lin.bias);
+  else k.binaryGemmUS(y, bits, lin.weight.bits, R, lin.inF, lin.outF, scale, null, lin.bias);
+}
+
 /** y[R,out] = Q(x + b) · W_b^T + bias (binary or float path, see the file comment). x: [R,in]. */
 export function linearForward(k: Kernels, y: Float32Array, x: Float32Array, lin: PackedLinear, R: number, s: LinearScratch): void {
   const { inF: K, outF: N } = lin;
@@ -160,10 +186,7 @@ export function linearForward(k: Kernels, y: Float32Array, x: Float32Array, lin:
   if (lin.weight.kind === 'binary' && isOneBit(q)) {
     k.packBits(s.bits, x, shiftFor(q, K), packThreshold(q), R, K);
     s.ties?.scan(x, shiftFor(q, K), tieValue(q), R, K, s.tokenOf);
-    const scale = q.scale * lin.weight.alpha;
-    // the bias fused into the GEMM's output (the same float32 bits as a separate addBias, one pass less)
-    if (q.signed) k.binaryGemmSS(y, s.bits, lin.weight.bits, R, K, N, scale, null, lin.bias);
-    else k.binaryGemmUS(y, s.bits, lin.weight.bits, R, K, N, scale, null, lin.bias);
+    binaryLinearFromBits(k, y, s.bits, lin, R);
     return;
   }
   let inp = x;

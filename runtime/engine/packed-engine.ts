@@ -23,7 +23,7 @@ import type { Kernels } from '../kernels/kernels.js';
 import { packedLength } from '../kernels/kernels.js';
 import type { Batch } from '../model/types.js';
 import { attentionForward, type AttentionBuffers } from './engine-attention.js';
-import { linearForward, reluFoldedLinear, TieCounter, type LinearScratch } from './engine-linear.js';
+import { binaryLinearFromBits, isBinaryLinear, linearForward, linearForwardBits, packThreshold, reluFoldedLinear, shiftFor, TieCounter, type LinearScratch } from './engine-linear.js';
 import type { PackedLinear, PackedModel } from './packed-model.js';
 
 export interface Prediction {
@@ -62,6 +62,7 @@ interface Buffers extends AttentionBuffers {
   lnMean: Float32Array; // [B*T]
   lnRstd: Float32Array; // [B*T]
   lin: LinearScratch; // bits packedLength(B*T, max(C,F)), xq [B*T, max(C,F)]
+  ffBits: Uint32Array; // packedLength(B*T, F): FFN-2's input bits straight from FFN-1's GEMM
   pooledIn: Float32Array; // [B,C]
   poolPre: Float32Array; // [B,C]
   pooled: Float32Array; // [B,C]
@@ -111,6 +112,7 @@ export class PackedEngine {
       positionIds: new Int32Array(R), maskBias: f(R),
       hA: f(R * C), hB: f(R * C), sum: f(R * C), attnOut: f(R * C), ff: f(R * F), act: f(R * F), lnMean: f(R), lnRstd: f(R),
       lin: { bits: new Uint32Array(packedLength(R, KW)), xq: f(R * KW), ties: this.countTies ? new TieCounter(capB) : null, tokenOf: (r) => r },
+      ffBits: new Uint32Array(packedLength(R, F)),
       q: f(R * C), k: f(R * C), v: f(R * C), tmp: f(R * C),
       qBits: new Uint32Array(packedLength(R * NH, HS)), kBits: new Uint32Array(packedLength(R * NH, HS)), rowBits: new Uint32Array(packedLength(R * NH, HS)),
       qh: f(R * C), kh: f(R * C), vh: f(R * C), vBits: new Uint32Array(packedLength(BNH * HS, capT)),
@@ -174,23 +176,29 @@ export class PackedEngine {
       attentionForward(k, layer, buf, buf.lin, x, buf.maskBias, dims);
       if (prof) t0 = this.tick(`L${l}.attention`, t0);
       linearForward(k, buf.sum, buf.ctx, layer.attnOut, R, buf.lin);
-      k.add(buf.sum, buf.sum, x, R * C);
-      k.layerNormForward(buf.attnOut, buf.lnMean, buf.lnRstd, buf.sum, layer.attnLn.gamma, layer.attnLn.beta, R, C, eps);
+      k.residualLayerNorm(buf.attnOut, buf.sum, x, layer.attnLn.gamma, layer.attnLn.beta, R, C, eps);
       if (prof) t0 = this.tick(`L${l}.attn-output`, t0);
-      linearForward(k, buf.ff, buf.attnOut, layer.intermediate, R, buf.lin);
       const folded = this.reluFolded[l]!;
-      if (folded !== null) {
+      if (folded !== null && isBinaryLinear(layer.intermediate)) {
+        // FFN-1's GEMM emits FFN-2's input bits (ReLU and FFN-2's quantizer folded into its output stage)
+        const q = folded.input!;
+        linearForwardBits(k, buf.ffBits, buf.attnOut, layer.intermediate, R, buf.lin, shiftFor(q, F), packThreshold(q));
         if (prof) t0 = this.tick(`L${l}.ffn1`, t0);
-        linearForward(k, buf.sum, buf.ff, folded, R, buf.lin);
+        binaryLinearFromBits(k, buf.sum, buf.ffBits, folded, R);
       } else {
-        if (m.ffnActivation === 'gelu') k.geluForward(buf.act, buf.ff, R * F);
-        else k.reluForward(buf.act, buf.ff, R * F);
-        if (prof) t0 = this.tick(`L${l}.ffn1`, t0);
-        linearForward(k, buf.sum, buf.act, layer.output, R, buf.lin);
+        linearForward(k, buf.ff, buf.attnOut, layer.intermediate, R, buf.lin);
+        if (folded !== null) {
+          if (prof) t0 = this.tick(`L${l}.ffn1`, t0);
+          linearForward(k, buf.sum, buf.ff, folded, R, buf.lin);
+        } else {
+          if (m.ffnActivation === 'gelu') k.geluForward(buf.act, buf.ff, R * F);
+          else k.reluForward(buf.act, buf.ff, R * F);
+          if (prof) t0 = this.tick(`L${l}.ffn1`, t0);
+          linearForward(k, buf.sum, buf.act, layer.output, R, buf.lin);
+        }
       }
-      k.add(buf.sum, buf.sum, buf.attnOut, R * C);
       const out = x === buf.hA ? buf.hB : buf.hA;
-      k.layerNormForward(out, buf.lnMean, buf.lnRstd, buf.sum, layer.outLn.gamma, layer.outLn.beta, R, C, eps);
+      k.residualLayerNorm(out, buf.sum, buf.attnOut, layer.outLn.gamma, layer.outLn.beta, R, C, eps);
       x = out;
       if (prof) t0 = this.tick(`L${l}.ffn2`, t0);
     }
@@ -216,20 +224,22 @@ export class PackedEngine {
       const pOff = buf.positionIds[r]! * C;
       const tOff = types[r]! * C;
       const o = r * C;
+      // (Math.fround: the first sum rounded to float32 as the trainer's add stores it, without a store and reload)
       if (word.kind === 'binary') {
         const s = word.rowScale[id]!;
+        const ns = -s;
         const bRow = id * u32PerRow;
-        for (let c = 0; c < C; c++) {
-          const e = (word.bits[bRow + (c >>> 5)]! >>> (c & 31)) & 1 ? s : -s;
-          sum[o + c] = e + position[pOff + c]!;
-          sum[o + c] = sum[o + c]! + type[tOff + c]!;
+        for (let c0 = 0; c0 < C; c0 += 32) {
+          const bits = word.bits[bRow + (c0 >>> 5)]!;
+          const n = Math.min(32, C - c0);
+          for (let i = 0; i < n; i++) {
+            const c = c0 + i;
+            sum[o + c] = Math.fround(((bits >>> i) & 1 ? s : ns) + position[pOff + c]!) + type[tOff + c]!;
+          }
         }
       } else {
         const eOff = id * C;
-        for (let c = 0; c < C; c++) {
-          sum[o + c] = word.table[eOff + c]! + position[pOff + c]!;
-          sum[o + c] = sum[o + c]! + type[tOff + c]!;
-        }
+        for (let c = 0; c < C; c++) sum[o + c] = Math.fround(word.table[eOff + c]! + position[pOff + c]!) + type[tOff + c]!;
       }
     }
   }

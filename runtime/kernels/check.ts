@@ -82,6 +82,47 @@ export function checkBinaryGemm(kernel: string, C: Float32Array, A: Uint32Array,
   checkOptional(kernel, 'bias', bias, N);
 }
 
+/** Binary GEMMs with a packed output: out[M, N bits] per product, A[M] and B[N] of K bits, shift[N]. */
+export function checkBinaryGemmBits(kernel: string, out: Uint32Array, A: Uint32Array, B: Uint32Array, M: number, K: number, N: number,
+  colScale: Float32Array | null, bias: Float32Array | null, shift: Float32Array | null, aName: string, bName: string, batch: number): void {
+  checkDim(kernel, 'M', M);
+  checkDim(kernel, 'K', K);
+  checkDim(kernel, 'N', N);
+  checkDim(kernel, 'batch', batch);
+  checkLength(kernel, 'out', out, batch * packedLength(M, N));
+  checkLength(kernel, aName, A, batch * packedLength(M, K));
+  checkLength(kernel, bName, B, batch * packedLength(N, K));
+  checkOptional(kernel, 'colScale', colScale, N);
+  checkOptional(kernel, 'bias', bias, N);
+  checkOptional(kernel, 'shift', shift, N);
+}
+
+/** attentionProbsBits: out[M, N bits], Q[M] and K[N] of Kd bits per product, maskBias[ceil(batch / ppm), N], shift[N]. */
+export function checkAttentionBits(kernel: string, out: Uint32Array, Q: Uint32Array, K: Uint32Array, M: number, Kd: number, N: number,
+  maskBias: Float32Array | null, productsPerMask: number, shift: Float32Array | null, batch: number): void {
+  checkDim(kernel, 'M', M);
+  checkDim(kernel, 'K', Kd);
+  checkDim(kernel, 'N', N);
+  checkDim(kernel, 'productsPerMask', productsPerMask);
+  checkDim(kernel, 'batch', batch);
+  if (productsPerMask < 1) throw new BitkitError('BK7001', `${kernel}: size productsPerMask is 0, needs at least 1`, { hint: HINT });
+  checkLength(kernel, 'out', out, batch * packedLength(M, N));
+  checkLength(kernel, 'Q', Q, batch * packedLength(M, Kd));
+  checkLength(kernel, 'K', K, batch * packedLength(N, Kd));
+  checkOptional(kernel, 'maskBias', maskBias, Math.ceil(batch / productsPerMask) * N);
+  checkOptional(kernel, 'shift', shift, N);
+}
+
+/** packBitsTransposed: x[B,T,C], out rows B*C of T bits, shift[C]. */
+export function checkPackTransposed(kernel: string, out: Uint32Array, x: Float32Array, shift: Float32Array | null, B: number, T: number, C: number): void {
+  checkDim(kernel, 'B', B);
+  checkDim(kernel, 'T', T);
+  checkDim(kernel, 'C', C);
+  checkLength(kernel, 'out', out, packedLength(B * C, T));
+  checkLength(kernel, 'x', x, B * T * C);
+  checkOptional(kernel, 'shift', shift, C);
+}
+
 /** Validates ids[n] against a table of floor(table.length / C) rows, before anything is written. */
 export function checkIds(kernel: string, ids: Int32Array, n: number, tableLength: number, C: number): void {
   const V = C > 0 ? Math.floor(tableLength / C) : Infinity;

@@ -97,6 +97,33 @@ export interface Kernels {
   /** C[M,N] = scale * (2 * popcount(P[m] AND V[n]) - popcount(P[m])) * (colScale ? colScale[n] : 1) (+ bias[n]); P unsigned, V signed; bias and batch as binaryGemmSS. */
   binaryGemmUS(C: Float32Array, P: Uint32Array, V: Uint32Array, M: number, K: number, N: number, scale: number, colScale: Float32Array | null, bias?: Float32Array | null, batch?: number): void;
 
+
+  // ---------------------------------------------------------------- fused kernels of the packed engine
+  /**
+   * binaryGemmSS with its output packed instead of stored (the next 1-bit quantizer fused into the output stage):
+   * bit n of out row m = 1 where C[m,n] + shift[n] >= threshold, with C[m,n] the float32 binaryGemmSS computes and the
+   * comparison packBits makes (shift may be null). out: packedLength(M, N) per product; batch as binaryGemmSS.
+   */
+  binaryGemmSSBits(out: Uint32Array, A: Uint32Array, B: Uint32Array, M: number, K: number, N: number, scale: number, colScale: Float32Array | null, bias: Float32Array | null, shift: Float32Array | null, threshold: number, batch?: number): void;
+  /** binaryGemmUS with its output packed, as binaryGemmSSBits. */
+  binaryGemmUSBits(out: Uint32Array, P: Uint32Array, V: Uint32Array, M: number, K: number, N: number, scale: number, colScale: Float32Array | null, bias: Float32Array | null, shift: Float32Array | null, threshold: number, batch?: number): void;
+  /**
+   * Pack x[B,T,C] along its middle axis: out row b*C + c holds the T bits of x[b,t,c] + shift[c] >= threshold
+   * (packBits's comparison; shift may be null). out: packedLength(B*C, T). Attention's V^T per head, packed along
+   * the key axis, without materializing the transpose.
+   */
+  packBitsTransposed(out: Uint32Array, x: Float32Array, shift: Float32Array | null, threshold: number, B: number, T: number, C: number): void;
+  /**
+   * Attention probabilities straight to bits, per product i of `batch` (attention: B*NH heads): S = binaryGemmSS(Q_i,
+   * K_i, scale) as float32, + maskBias row (i / productsPerMask) added as addBias adds (maskBias may be null), softmax
+   * per row as softmaxForward(scale 1, no mask) computes it, then packed: bit = p + shift[j] >= threshold (packBits).
+   * Q: packedLength(M, K), K: packedLength(N, K), out: packedLength(M, N) per product; maskBias [ceil(batch /
+   * productsPerMask), N]. Scores and probabilities never reach memory.
+   */
+  attentionProbsBits(out: Uint32Array, Q: Uint32Array, K: Uint32Array, M: number, Kd: number, N: number, scale: number, maskBias: Float32Array | null, productsPerMask: number, shift: Float32Array | null, threshold: number, batch: number): void;
+  /** y[R,C] = LayerNorm(x + residual): add, then layerNormForward (mean and rstd not kept), in one pass. */
+  residualLayerNorm(y: Float32Array, x: Float32Array, residual: Float32Array, gamma: Float32Array, beta: Float32Array, R: number, C: number, eps: number): void;
+
   // ---------------------------------------------------------------- element-wise and normalisation
   /** y[R,C] = x[R,C] + bias[C] (y may alias x) */
   addBias(y: Float32Array, x: Float32Array, bias: Float32Array, R: number, C: number): void;

@@ -4,7 +4,7 @@
  * use JS number (double) arithmetic, results are stored to Float32Array.
  * Packed layout: see kernels.ts (64-bit words as low/high Uint32 pairs, bit i of word w = element 64w + i, padding 0).
  */
-import { checkBinaryGemm, checkDim, checkGemm, checkLength, checkOptional } from './check.js';
+import { checkAttentionBits, checkBinaryGemm, checkBinaryGemmBits, checkDim, checkGemm, checkLength, checkOptional, checkPackTransposed } from './check.js';
 import { packedLength, wordsPerRow } from './kernels.js';
 import { popcount32 } from './reference-math.js';
 
@@ -215,5 +215,76 @@ export function binaryGemmUS(C: Float32Array, P: Uint32Array, V: Uint32Array, M:
         if (bias !== null) C[cRow + n] = C[cRow + n]! + bias[n]!;
       }
     }
+  }
+}
+
+/**
+ * binaryGemmSSBits / binaryGemmUSBits (kernels.ts): by definition, each product computed as the float kernel computes
+ * it, then packed as packBits packs it.
+ */
+function binaryGemmBits(kernel: string, unsignedA: boolean, out: Uint32Array, A: Uint32Array, B: Uint32Array, M: number, K: number, N: number, scale: number,
+  colScale: Float32Array | null, bias: Float32Array | null, shift: Float32Array | null, threshold: number, batch: number): void {
+  checkBinaryGemmBits(kernel, out, A, B, M, K, N, colScale, bias, shift, unsignedA ? 'P' : 'A', unsignedA ? 'V' : 'B', batch);
+  const c = new Float32Array(M * N);
+  const la = packedLength(M, K), lb = packedLength(N, K), lo = packedLength(M, N);
+  for (let i = 0; i < batch; i++) {
+    const a = A.subarray(i * la, (i + 1) * la);
+    const b = B.subarray(i * lb, (i + 1) * lb);
+    if (unsignedA) binaryGemmUS(c, a, b, M, K, N, scale, colScale, bias);
+    else binaryGemmSS(c, a, b, M, K, N, scale, colScale, bias);
+    packBits(out.subarray(i * lo, (i + 1) * lo), c, shift, threshold, M, N);
+  }
+}
+
+export function binaryGemmSSBits(out: Uint32Array, A: Uint32Array, B: Uint32Array, M: number, K: number, N: number, scale: number, colScale: Float32Array | null,
+  bias: Float32Array | null, shift: Float32Array | null, threshold: number, batch = 1): void {
+  binaryGemmBits('binaryGemmSSBits', false, out, A, B, M, K, N, scale, colScale, bias, shift, threshold, batch);
+}
+
+export function binaryGemmUSBits(out: Uint32Array, P: Uint32Array, V: Uint32Array, M: number, K: number, N: number, scale: number, colScale: Float32Array | null,
+  bias: Float32Array | null, shift: Float32Array | null, threshold: number, batch = 1): void {
+  binaryGemmBits('binaryGemmUSBits', true, out, P, V, M, K, N, scale, colScale, bias, shift, threshold, batch);
+}
+
+/** out row b*C + c <- bits of x[b,t,c] + shift[c] >= threshold over t (packBits's comparison, padding bits 0). */
+export function packBitsTransposed(out: Uint32Array, x: Float32Array, shift: Float32Array | null, threshold: number, B: number, T: number, C: number): void {
+  checkPackTransposed('packBitsTransposed', out, x, shift, B, T, C);
+  const u32PerRow = 2 * wordsPerRow(T);
+  for (let b = 0; b < B; b++) {
+    for (let c = 0; c < C; c++) {
+      const oRow = (b * C + c) * u32PerRow;
+      const s = shift === null ? 0 : shift[c]!;
+      for (let h = 0; h < u32PerRow; h++) {
+        const t0 = h * 32;
+        const t1 = Math.min(T, t0 + 32);
+        let bits = 0;
+        for (let t = t0; t < t1; t++) {
+          const v = x[(b * T + t) * C + c]!;
+          if ((shift === null ? v : v + s) >= threshold) bits |= 1 << (t - t0);
+        }
+        out[oRow + h] = bits >>> 0;
+      }
+    }
+  }
+}
+
+/**
+ * attentionProbsBits (kernels.ts), by definition: per product, binaryGemmSS into float32 scores, the mask row added as
+ * addBias adds it, `softmax` (the set's softmaxForward, scale 1, no mask), then packBits.
+ */
+export function attentionProbsBitsVia(softmax: (y: Float32Array, x: Float32Array, R: number, C: number) => void, gemm: typeof binaryGemmSS, pack: typeof packBits,
+  out: Uint32Array, Q: Uint32Array, K: Uint32Array, M: number, Kd: number, N: number, scale: number, maskBias: Float32Array | null, productsPerMask: number,
+  shift: Float32Array | null, threshold: number, batch: number): void {
+  checkAttentionBits('attentionProbsBits', out, Q, K, M, Kd, N, maskBias, productsPerMask, shift, batch);
+  const s = new Float32Array(M * N);
+  const lq = packedLength(M, Kd), lk = packedLength(N, Kd), lo = packedLength(M, N);
+  for (let i = 0; i < batch; i++) {
+    gemm(s, Q.subarray(i * lq, (i + 1) * lq), K.subarray(i * lk, (i + 1) * lk), M, Kd, N, scale, null);
+    if (maskBias !== null) {
+      const mo = Math.floor(i / productsPerMask) * N;
+      for (let m = 0; m < M; m++) for (let j = 0; j < N; j++) s[m * N + j] = s[m * N + j]! + maskBias[mo + j]!;
+    }
+    softmax(s, s, M, N);
+    pack(out.subarray(i * lo, (i + 1) * lo), s, shift, threshold, M, N);
   }
 }

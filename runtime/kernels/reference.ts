@@ -9,7 +9,7 @@
  */
 import { checkAdamWStep, checkDim, checkHeads, checkIds, checkLength, checkSoftmax } from './check.js';
 import type { AdamWOptions, Kernels } from './kernels.js';
-import { binaryGemmSS, binaryGemmUS, gemmNN, gemmNT, gemmTN, packBits } from './reference-gemm.js';
+import { attentionProbsBitsVia, binaryGemmSS, binaryGemmSSBits, binaryGemmUS, binaryGemmUSBits, gemmNN, gemmNT, gemmTN, packBits, packBitsTransposed } from './reference-gemm.js';
 import { normalCdf, normalPdf } from './reference-math.js';
 import { actQuantBackward, actQuantForward, binarizeRows, binarizeWeight } from './reference-quant.js';
 
@@ -193,6 +193,25 @@ function layerNormForward(y: Float32Array, mean: Float32Array, rstd: Float32Arra
   }
 }
 
+/** y = LayerNorm(x + residual): the add (rounded to float32), then layerNormForward row by row (kernels.ts). */
+function residualLayerNorm(y: Float32Array, x: Float32Array, residual: Float32Array, gamma: Float32Array, beta: Float32Array,
+  R: number, C: number, eps: number): void {
+  const K = 'residualLayerNorm';
+  checkDim(K, 'R', R);
+  checkDim(K, 'C', C);
+  checkLength(K, 'y', y, R * C);
+  checkLength(K, 'x', x, R * C);
+  checkLength(K, 'residual', residual, R * C);
+  checkLength(K, 'gamma', gamma, C);
+  checkLength(K, 'beta', beta, C);
+  const u = new Float32Array(C);
+  const stat = new Float32Array(2);
+  for (let r = 0; r < R; r++) {
+    for (let c = 0; c < C; c++) u[c] = x[r * C + c]! + residual[r * C + c]!;
+    layerNormForward(y.subarray(r * C, (r + 1) * C), stat.subarray(0, 1), stat.subarray(1, 2), u, gamma, beta, 1, C, eps);
+  }
+}
+
 /**
  * Backward of layerNormForward, with xhat = (x - mean) * rstd and dxhat = dY * gamma:
  * dBeta += dY; dGamma += dY * xhat; dX += rstd * (dxhat - mean_c(dxhat) - xhat * mean_c(dxhat * xhat)).
@@ -368,6 +387,12 @@ function adamw(param: Float32Array, grad: Float32Array, m: Float32Array, v: Floa
   }
 }
 
+function attentionProbsBits(out: Uint32Array, Q: Uint32Array, K: Uint32Array, M: number, Kd: number, N: number, scale: number, maskBias: Float32Array | null,
+  productsPerMask: number, shift: Float32Array | null, threshold: number, batch: number): void {
+  attentionProbsBitsVia((y, x, R, C) => softmaxForward(y, x, null, 1, R, C, 1), binaryGemmSS, packBits,
+    out, Q, K, M, Kd, N, scale, maskBias, productsPerMask, shift, threshold, batch);
+}
+
 // ------------------------------------------------------------------ the set
 
 /** A fresh reference kernel set (stateless; every call returns an equivalent object). */
@@ -376,6 +401,7 @@ export function createReferenceKernels(): Kernels {
     name: 'reference',
     gemmNN, gemmNT, gemmTN,
     packBits, binaryGemmSS, binaryGemmUS,
+    binaryGemmSSBits, binaryGemmUSBits, packBitsTransposed, attentionProbsBits, residualLayerNorm,
     addBias, addBiasBackward, add, scale,
     reluForward, reluBackward, geluForward, geluBackward, tanhForward, tanhBackward,
     softmaxForward, softmaxBackward,

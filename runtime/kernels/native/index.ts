@@ -96,7 +96,7 @@ function loadAddon(): Addon {
     try {
       if (path === undefined) throw new Error(`${candidates[0]} does not exist`);
       const a = createRequire(import.meta.url)(path) as Addon;
-      if (a.abi !== 1) throw new Error(`${path} is an incompatible build (abi ${String(a.abi)}, needs 1)`);
+      if (a.abi !== 2) throw new Error(`${path} is an incompatible build (abi ${String(a.abi)}, needs 2): rebuild it`);
       addon = a;
       addonPath = path;
       return a;
@@ -227,6 +227,11 @@ export function loadNativeKernels(options: NativeOptions = {}): NativeKernels {
     packBits: k('packBits') as Kernels['packBits'],
     binaryGemmSS: k('binaryGemmSS') as Kernels['binaryGemmSS'],
     binaryGemmUS: k('binaryGemmUS') as Kernels['binaryGemmUS'],
+    binaryGemmSSBits: k('binaryGemmSSBits') as Kernels['binaryGemmSSBits'],
+    binaryGemmUSBits: k('binaryGemmUSBits') as Kernels['binaryGemmUSBits'],
+    packBitsTransposed: k('packBitsTransposed') as Kernels['packBitsTransposed'],
+    attentionProbsBits: k('attentionProbsBits') as Kernels['attentionProbsBits'],
+    residualLayerNorm: k('residualLayerNorm') as Kernels['residualLayerNorm'],
     addBias: k('addBias') as Kernels['addBias'],
     addBiasBackward: k('addBiasBackward') as Kernels['addBiasBackward'],
     add: k('add') as Kernels['add'],

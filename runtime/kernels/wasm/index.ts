@@ -16,9 +16,10 @@
  * they can be read against the reference; the arithmetic lives in ./assembly.
  */
 import { statSync } from 'node:fs';
-import { checkAdamWStep, checkBinaryGemm, checkDim, checkGemm, checkHeads, checkIds, checkLength, checkOptional, checkQuant, checkSoftmax } from '../check.js';
+import { checkAdamWStep, checkBinaryGemm, checkBinaryGemmBits, checkDim, checkGemm, checkHeads, checkIds, checkLength, checkOptional, checkQuant, checkSoftmax } from '../check.js';
 import { packedLength, wordsPerRow } from '../kernels.js';
 import type { AdamWOptions, Kernels } from '../kernels.js';
+import { attentionProbsBitsVia, packBitsTransposed } from '../reference-gemm.js';
 import { quantRange } from '../reference-quant.js';
 import { Arena, CHUNK } from './memory.js';
 import { findWasm, instantiate, wasmCandidates } from './module.js';
@@ -188,6 +189,20 @@ export function loadWasmKernels(options: WasmOptions = {}): Kernels {
     }
   }
 
+  function binaryGemmBits(k: string, unsignedA: boolean, out: Uint32Array, A: Uint32Array, B: Uint32Array, M: number, K: number, N: number, scale: number,
+    colScale: Float32Array | null, bias: Float32Array | null, shift: Float32Array | null, threshold: number, batch: number): void {
+    checkBinaryGemmBits(k, out, A, B, M, K, N, colScale, bias, shift, unsignedA ? 'P' : 'A', unsignedA ? 'V' : 'B', batch);
+    const c = new Float32Array(M * N);
+    const la = packedLength(M, K), lb = packedLength(N, K), lo = packedLength(M, N);
+    for (let i = 0; i < batch; i++) {
+      const a = A.subarray(i * la, (i + 1) * la);
+      const b = B.subarray(i * lb, (i + 1) * lb);
+      if (unsignedA) kernels.binaryGemmUS(c, a, b, M, K, N, scale, colScale, bias);
+      else kernels.binaryGemmSS(c, a, b, M, K, N, scale, colScale, bias);
+      kernels.packBits(out.subarray(i * lo, (i + 1) * lo), c, shift, threshold, M, N);
+    }
+  }
+
   const kernels: Kernels = {
     name: 'wasm (simd128)',
 
@@ -218,6 +233,31 @@ export function loadWasmKernels(options: WasmOptions = {}): Kernels {
     },
     binaryGemmSS: (C, A, B, M, K, N, scale, colScale, bias = null, batch = 1) => binaryGemm('binaryGemmSS', ex.binaryGemmSS, 'A', 'B', C, A, B, M, K, N, scale, colScale, bias, batch),
     binaryGemmUS: (C, P, V, M, K, N, scale, colScale, bias = null, batch = 1) => binaryGemm('binaryGemmUS', ex.binaryGemmUS, 'P', 'V', C, P, V, M, K, N, scale, colScale, bias, batch),
+
+    // The fused engine kernels, composed from this set's own kernels (the same bits; the saving is native-only) or,
+    // for the transposed packing, the reference's loop (a comparison per element, nothing to vectorize across the
+    // copy in and out of WASM memory).
+    binaryGemmSSBits: (out, A, B, M, K, N, scale, colScale, bias, shift, threshold, batch = 1) =>
+      binaryGemmBits('binaryGemmSSBits', false, out, A, B, M, K, N, scale, colScale, bias, shift, threshold, batch),
+    binaryGemmUSBits: (out, P, V, M, K, N, scale, colScale, bias, shift, threshold, batch = 1) =>
+      binaryGemmBits('binaryGemmUSBits', true, out, P, V, M, K, N, scale, colScale, bias, shift, threshold, batch),
+    packBitsTransposed,
+    attentionProbsBits: (out, Q, K, M, Kd, N, scale, maskBias, productsPerMask, shift, threshold, batch) =>
+      attentionProbsBitsVia((y, x, R, C) => kernels.softmaxForward(y, x, null, 1, R, C, 1), kernels.binaryGemmSS, kernels.packBits,
+        out, Q, K, M, Kd, N, scale, maskBias, productsPerMask, shift, threshold, batch),
+    residualLayerNorm(y, x, residual, gamma, beta, R, C, eps) {
+      const k = 'residualLayerNorm';
+      checkDim(k, 'R', R);
+      checkDim(k, 'C', C);
+      checkLength(k, 'y', y, R * C);
+      checkLength(k, 'x', x, R * C);
+      checkLength(k, 'residual', residual, R * C);
+      checkLength(k, 'gamma', gamma, C);
+      checkLength(k, 'beta', beta, C);
+      const sum = new Float32Array(R * C);
+      kernels.add(sum, x, residual, R * C);
+      kernels.layerNormForward(y, new Float32Array(R), new Float32Array(R), sum, gamma, beta, R, C, eps);
+    },
 
     addBias(y, x, bias, R, C) {
       const k = 'addBias';

@@ -101,3 +101,25 @@ test('whole W1A1 forwards: the same predictions on every kernel set, logits with
     }
   }
 });
+
+test('fused paths (Q/K and FFN-1 GEMMs emitting the next bits, ReLU folded) equal the unfused engine to the bit on every set', () => {
+  // HS = 64: each head is whole 64-bit words, so Q and K go straight to bits; FFN 200: FFN-1's output row ends
+  // mid-word. The unfused engine is the one counting ties (it needs the float outputs), the one the trainer tests use.
+  const cfg: BertConfig = { ...config, hidden: 128, heads: 2, intermediate: 200 };
+  const plan = buildQuantPlan(cfg, { name: 'w1a1', weightBits: 1, activationBits: 1, quantization: { ...defaultQuant, attentionShifts: true } }, []);
+  const model = new BertModel(cfg, plan, referenceKernels);
+  spreadParams(model, 12);
+  const rng = new Rng(13);
+  // non-zero shifts on Q, K, V and the probabilities, so that the fused comparisons see them
+  for (const s of model.params) if (s.name.includes('_layer.act_quant.shift') || s.name.includes('attention_probs.act_quant.shift')) model.param(s.name).forEach((_, i, a) => (a[i] = 0.3 * rng.normal()));
+  model.forward(batch(1, 4, 12), { training: true });
+  const pm = packModel(model, metaFor(model), tinyVocab);
+  for (const { name, kernels } of [{ name: 'reference', kernels: referenceKernels }, ...kernelSets()]) {
+    const fused = new PackedEngine(pm, kernels);
+    const unfused = new PackedEngine(pm, kernels, { countTies: true });
+    for (const [i, b] of [batch(2, 3, 9), batch(3, 1, 1), batch(4, 8, 16)].entries()) {
+      const want = Float32Array.from(unfused.forward(b));
+      assert.equal(bitDiffs(fused.forward(b), want), 0, `batch ${i} on ${name}`);
+    }
+  }
+});

@@ -35,6 +35,11 @@ export const kernelCases: Record<Method, () => unknown[]> = {
   // batch 2 with colScale and bias: every buffer's size depends on the batch
   binaryGemmSS: () => [f(2 * M * N), u(2 * packedLength(M, KK)), u(2 * packedLength(N, KK)), M, KK, N, 1, f(N), f(N), 2],
   binaryGemmUS: () => [f(2 * M * N), u(2 * packedLength(M, KK)), u(2 * packedLength(N, KK)), M, KK, N, 1, f(N), f(N), 2],
+  binaryGemmSSBits: () => [new Uint32Array(2 * packedLength(M, N)), u(2 * packedLength(M, KK)), u(2 * packedLength(N, KK)), M, KK, N, 1, f(N), f(N), f(N), 0, 2],
+  binaryGemmUSBits: () => [new Uint32Array(2 * packedLength(M, N)), u(2 * packedLength(M, KK)), u(2 * packedLength(N, KK)), M, KK, N, 1, f(N), f(N), f(N), 0.5, 2],
+  attentionProbsBits: () => [new Uint32Array(B * NH * packedLength(T, T)), u(B * NH * packedLength(T, KK)), u(B * NH * packedLength(T, KK)), T, KK, T, 0.1, f(B * T), NH, f(T), 0.05, B * NH],
+  packBitsTransposed: () => [new Uint32Array(packedLength(B * C, T)), f(B * T * C), f(C), 0, B, T, C],
+  residualLayerNorm: () => [f(R * C), f(R * C), f(R * C), f(C), f(C), R, C, 1e-5],
   addBias: () => [f(R * C), f(R * C), f(C), R, C],
   addBiasBackward: () => [f(C), f(R * C), R, C],
   add: () => [f(R), f(R), f(R), R],

@@ -178,6 +178,58 @@ Napi::Value BinaryGemm(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+/** binaryGemmSSBits / binaryGemmUSBits (out, A, B, M, K, N, scale, colScale, bias, shift, threshold, batch?). */
+template <bool U>
+Napi::Value BinaryGemmBits(const Napi::CallbackInfo& info) {
+  Args a(info, U ? "binaryGemmUSBits" : "binaryGemmSSBits");
+  const int64_t M = a.dim(3, "M"), K = a.dim(4, "K"), N = a.dim(5, "N");
+  const int64_t batch = info[11].IsUndefined() ? 1 : a.dim(11, "batch");
+  const auto out = a.u32(0, "out", mul(batch, packedLen(M, N)));
+  const auto A = a.u32(1, U ? "P" : "A", mul(batch, packedLen(M, K)));
+  const auto B = a.u32(2, U ? "V" : "B", mul(batch, packedLen(N, K)));
+  const double scale = a.number(6, "scale");
+  const auto cs = a.f32opt(7, "colScale", N);
+  const auto bias = a.f32opt(8, "bias", N);
+  const auto shift = a.f32opt(9, "shift", N);
+  const double thr = a.number(10, "threshold");
+  if (K > (int64_t{1} << 30)) a.error("BK7001", "size K is " + std::to_string(K) + ", needs at most 2^30 for the popcount GEMM");
+  const SetState& s = state(info);
+  s.ops->binaryGemmBits(U, out.p, A.p, B.p, M, K, N, scale, cs.p, bias.p, shift.p, thr, batch, s.threads);
+  return info.Env().Undefined();
+}
+
+/** attentionProbsBits (out, Q, K, M, K, N, scale, maskBias, productsPerMask, shift, threshold, batch). */
+Napi::Value AttentionProbsBits(const Napi::CallbackInfo& info) {
+  Args a(info, "attentionProbsBits");
+  const int64_t M = a.dim(3, "M"), K = a.dim(4, "K"), N = a.dim(5, "N");
+  const int64_t ppm = a.dim(8, "productsPerMask");
+  const int64_t batch = a.dim(11, "batch");
+  if (ppm < 1) a.error("BK7001", "size productsPerMask is 0, needs at least 1");
+  const auto out = a.u32(0, "out", mul(batch, packedLen(M, N)));
+  const auto Q = a.u32(1, "Q", mul(batch, packedLen(M, K)));
+  const auto Kb = a.u32(2, "K", mul(batch, packedLen(N, K)));
+  const double scale = a.number(6, "scale");
+  const auto mask = a.f32opt(7, "maskBias", mul((batch + ppm - 1) / ppm, N));
+  const auto shift = a.f32opt(9, "shift", N);
+  const double thr = a.number(10, "threshold");
+  if (K > (int64_t{1} << 30)) a.error("BK7001", "size K is " + std::to_string(K) + ", needs at most 2^30 for the popcount GEMM");
+  const SetState& s = state(info);
+  s.ops->attentionBits(out.p, Q.p, Kb.p, M, K, N, scale, mask.p, ppm, shift.p, thr, batch, s.threads);
+  return info.Env().Undefined();
+}
+
+Napi::Value PackBitsTransposed(const Napi::CallbackInfo& info) {
+  Args a(info, "packBitsTransposed");
+  const int64_t B = a.dim(4, "B"), T = a.dim(5, "T"), C = a.dim(6, "C");
+  const auto out = a.u32(0, "out", packedLen(mul(B, C), T));
+  const auto x = a.f32(1, "x", mul(B, mul(T, C)));
+  const auto shift = a.f32opt(2, "shift", C);
+  const double thr = a.number(3, "threshold");
+  const SetState& s = state(info);
+  s.ops->packBitsT(out.p, x.p, shift.p, thr, B, T, C, s.threads);
+  return info.Env().Undefined();
+}
+
 // ------------------------------------------------------------------ element-wise
 
 Napi::Value AddBias(const Napi::CallbackInfo& info) {
@@ -294,6 +346,19 @@ Napi::Value LayerNormForward(const Napi::CallbackInfo& info) {
   const auto beta = a.f32(5, "beta", C);
   const double eps = a.number(8, "eps");
   bk::layerNormForward(state(info).ops, y.p, mean.p, rstd.p, x.p, gamma.p, beta.p, R, C, eps, state(info).threads);
+  return info.Env().Undefined();
+}
+
+Napi::Value ResidualLayerNorm(const Napi::CallbackInfo& info) {
+  Args a(info, "residualLayerNorm");
+  const int64_t R = a.dim(5, "R"), C = a.dim(6, "C");
+  const auto y = a.f32(0, "y", mul(R, C));
+  const auto x = a.f32(1, "x", mul(R, C));
+  const auto residual = a.f32(2, "residual", mul(R, C));
+  const auto gamma = a.f32(3, "gamma", C);
+  const auto beta = a.f32(4, "beta", C);
+  const double eps = a.number(7, "eps");
+  bk::residualLayerNorm(state(info).ops, y.p, x.p, residual.p, gamma.p, beta.p, R, C, eps, state(info).threads);
   return info.Env().Undefined();
 }
 
@@ -543,6 +608,11 @@ Napi::Value CreateSet(const Napi::CallbackInfo& info) {
   Set(env, o, s, "packBits", PackBits);
   Set(env, o, s, "binaryGemmSS", BinaryGemm<false>);
   Set(env, o, s, "binaryGemmUS", BinaryGemm<true>);
+  Set(env, o, s, "binaryGemmSSBits", BinaryGemmBits<false>);
+  Set(env, o, s, "binaryGemmUSBits", BinaryGemmBits<true>);
+  Set(env, o, s, "packBitsTransposed", PackBitsTransposed);
+  Set(env, o, s, "attentionProbsBits", AttentionProbsBits);
+  Set(env, o, s, "residualLayerNorm", ResidualLayerNorm);
   Set(env, o, s, "addBias", AddBias);
   Set(env, o, s, "addBiasBackward", AddBiasBackward);
   Set(env, o, s, "add", Add);
@@ -616,7 +686,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("createSet", Napi::Function::New(env, CreateSet, "createSet"));
   exports.Set("info", Napi::Function::New(env, Info, "info"));
-  exports.Set("abi", Napi::Number::New(env, 1));
+  exports.Set("abi", Napi::Number::New(env, 2));
   return exports;
 }
 

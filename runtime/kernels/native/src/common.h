@@ -104,6 +104,26 @@ struct PathOps {
   /** y[C] = (x - mean) * rstd * gamma + beta, with mean and rstd = 1 / sqrt(var + eps) of the row stored. */
   void (*layerNormRow)(float* y, float* mean, float* rstd, const float* x, const float* gamma, const float* beta,
                        int64_t C, double eps);
+
+  // Fused inference kernels of the packed engine (kernels.ts: binaryGemmSSBits/USBits, packBitsTransposed).
+  /**
+   * binaryGemm with the output packed instead of stored: out rows of 2*ceil(N/64) uint32 per product, bit n of row m
+   * = (double(C[m,n]) + shift[n] >= threshold) with C[m,n] the float32 binaryGemm would store (shift nullable).
+   */
+  void (*binaryGemmBits)(bool unsignedP, uint32_t* out, const uint32_t* A, const uint32_t* B, int64_t M, int64_t K,
+                         int64_t N, double scale, const float* colScale, const float* bias, const float* shift,
+                         double threshold, int64_t batch, int threads);
+  /** x[B,T,C] packed along T: out row b*C + c (2*ceil(T/64) uint32) = bits of x[b,:,c] (+ shift[c]) >= threshold. */
+  void (*packBitsT)(uint32_t* out, const float* x, const float* shift, double threshold, int64_t B, int64_t T,
+                    int64_t C, int threads);
+  /**
+   * Per product i of `batch`: S = binaryGemmSS(Q_i, K_i, scale) (float32), + mask[i / productsPerMask] row (float32
+   * add, nullable), softmaxRow per row, then packed: bit = (double(p) + shift[j] >= threshold). out rows of
+   * 2*ceil(N/64) uint32.
+   */
+  void (*attentionBits)(uint32_t* out, const uint32_t* Q, const uint32_t* K, int64_t M, int64_t Kd, int64_t N,
+                        double scale, const float* mask, int64_t productsPerMask, const float* shift, double threshold,
+                        int64_t batch, int threads);
 };
 
 const PathOps* path_portable();

@@ -201,6 +201,22 @@ void layerNormForward(const PathOps* ops, float* y, float* mean, float* rstd, co
   });
 }
 
+void residualLayerNorm(const PathOps* ops, float* y, const float* x, const float* residual, const float* gamma,
+                       const float* beta, int64_t R, int64_t C, double eps, int threads) {
+  if (C == 0) return;
+  par_range(threads, R, imin(R, ceil_div(kGrain / 2, C)), [&](int64_t r0, int64_t r1) {
+    // the row's float32 sum (add's operation) in a per-thread buffer that stays in L1
+    float* u = static_cast<float*>(thread_scratch(1, sizeof(float) * static_cast<size_t>(C)));
+    for (int64_t r = r0; r < r1; r++) {
+      const float* a = x + r * C;
+      const float* b = residual + r * C;
+      for (int64_t c = 0; c < C; c++) u[c] = a[c] + b[c];
+      float mean, rstd;
+      ops->layerNormRow(y + r * C, &mean, &rstd, u, gamma, beta, C, eps);
+    }
+  });
+}
+
 void layerNormBackward(float* dX, float* dGamma, float* dBeta, const float* dY, const float* x, const float* mean,
                        const float* rstd, const float* gamma, int64_t R, int64_t C, int threads) {
   if (C == 0) return;

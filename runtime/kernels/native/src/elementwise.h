@@ -25,6 +25,9 @@ void softmaxForward(const PathOps* ops, float* y, const float* x, const float* m
 void softmaxBackward(float* dX, const float* dY, const float* y, double scale, int64_t R, int64_t C, int threads);
 void layerNormForward(const PathOps* ops, float* y, float* mean, float* rstd, const float* x, const float* gamma,
                       const float* beta, int64_t R, int64_t C, double eps, int threads);
+/** y = LayerNorm(float32(x + residual)) row by row: add then layerNormForward in one pass (mean, rstd not kept). */
+void residualLayerNorm(const PathOps* ops, float* y, const float* x, const float* residual, const float* gamma,
+                       const float* beta, int64_t R, int64_t C, double eps, int threads);
 void layerNormBackward(float* dX, float* dGamma, float* dBeta, const float* dY, const float* x, const float* mean,
                        const float* rstd, const float* gamma, int64_t R, int64_t C, int threads);
 void embeddingForward(float* y, const int32_t* ids, const float* table, int64_t n, int64_t C, int threads);

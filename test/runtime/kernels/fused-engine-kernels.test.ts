@@ -1,0 +1,203 @@
+// The packed engine's fused kernels (kernels.ts: binaryGemmSSBits/USBits, packBitsTransposed, attentionProbsBits,
+// residualLayerNorm): the reference against their definitions, then every native dispatch path (1, 2, 3 threads)
+// and the WASM set against the reference: packed bits identical (tolerance 0) on shapes that cross the 64-bit word
+// and the native column blocks, batches of small products, shifts, thresholds on and between outputs (and NaN).
+// The kernels that end in a softmax or a LayerNorm (whose SIMD rows round differently per set) are held to the same
+// set's unfused kernels, to the bit.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Kernels } from '../../../runtime/kernels/kernels.js';
+import { packedLength } from '../../../runtime/kernels/kernels.js';
+import { loadNativeKernels, nativeAvailable, nativeInfo } from '../../../runtime/kernels/native/index.js';
+import { referenceKernels as ref } from '../../../runtime/kernels/reference.js';
+import { Rng } from '../../../runtime/util/rng.js';
+import { W } from './wasm-helpers.js';
+
+function sets(): Array<[string, Kernels]> {
+  const out: Array<[string, Kernels]> = [];
+  if (nativeAvailable()) {
+    for (const path of nativeInfo().available) for (const threads of [1, 2, 3]) out.push([`native ${path}/${threads}t`, loadNativeKernels({ path, threads })]);
+  }
+  if (W !== null) out.push(['wasm', W]);
+  return out;
+}
+
+function randSpecial(rng: Rng, n: number, special: number[]): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = rng.next() < 0.15 ? special[rng.int(special.length)]! : rng.normal();
+  return a;
+}
+
+function randomBits(rng: Rng, rows: number, K: number): Uint32Array {
+  // through packBits, so the padding bits past K are 0 as the kernels' layout requires
+  const out = new Uint32Array(packedLength(rows, K));
+  ref.packBits(out, randSpecial(rng, rows * K, [0]), null, 0, rows, K);
+  return out;
+}
+
+function assertSameBits(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): void {
+  assert.equal(actual.length, expected.length, what);
+  for (let i = 0; i < expected.length; i++) {
+    if (!Object.is(actual[i], expected[i])) assert.fail(`${what}: [${i}] = ${actual[i]}, reference ${expected[i]}`);
+  }
+}
+
+/** bit t of packed row `row` (rows of T bits). */
+function bitAt(bits: Uint32Array, row: number, T: number, t: number): number {
+  const u32 = 2 * Math.ceil(T / 64);
+  return (bits[row * u32 + (t >>> 5)]! >>> (t & 31)) & 1;
+}
+
+describe('fused engine kernels: the reference', () => {
+  it('binaryGemmSSBits/USBits: bit n of row m is C[m,n] + shift[n] >= threshold, C from binaryGemmSS/US', () => {
+    const rng = new Rng(5);
+    const [batch, M, K, N] = [3, 5, 70, 67];
+    const A = randomBits(rng, batch * M, K), B = randomBits(rng, batch * N, K);
+    const bias = randSpecial(rng, N, [0]);
+    const shift = randSpecial(rng, N, [0, 0.5]);
+    for (const us of [false, true]) {
+      const C = new Float32Array(batch * M * N);
+      if (us) ref.binaryGemmUS(C, A, B, M, K, N, 0.3, null, bias, batch);
+      else ref.binaryGemmSS(C, A, B, M, K, N, 0.3, null, bias, batch);
+      const out = new Uint32Array(batch * packedLength(M, N)).fill(0xffffffff);
+      if (us) ref.binaryGemmUSBits(out, A, B, M, K, N, 0.3, null, bias, shift, 0.25, batch);
+      else ref.binaryGemmSSBits(out, A, B, M, K, N, 0.3, null, bias, shift, 0.25, batch);
+      for (let r = 0; r < batch * M; r++) {
+        for (let n = 0; n < N; n++) assert.equal(bitAt(out, r, N, n), C[r * N + n]! + shift[n]! >= 0.25 ? 1 : 0, `us=${us} row ${r} col ${n}`);
+        for (let n = N; n < 128; n++) assert.equal(bitAt(out, r, N, n), 0, `padding bit ${n}`);
+      }
+    }
+  });
+
+  it('packBitsTransposed: row b*C + c holds x[b,t,c] + shift[c] >= threshold over t, padding 0', () => {
+    const rng = new Rng(6);
+    const [B, T, C] = [2, 70, 5];
+    const x = randSpecial(rng, B * T * C, [0, -0.25]);
+    const shift = randSpecial(rng, C, [0.25]);
+    for (const sh of [null, shift]) {
+      const out = new Uint32Array(packedLength(B * C, T)).fill(0xffffffff);
+      ref.packBitsTransposed(out, x, sh, 0, B, T, C);
+      for (let b = 0; b < B; b++) {
+        for (let c = 0; c < C; c++) {
+          for (let t = 0; t < 128; t++) {
+            const want = t < T && x[(b * T + t) * C + c]! + (sh === null ? 0 : sh[c]!) >= 0 ? 1 : 0;
+            assert.equal(bitAt(out, b * C + c, T, t), want, `b=${b} c=${c} t=${t} shift=${sh !== null}`);
+          }
+        }
+      }
+    }
+  });
+
+  it('residualLayerNorm is add, then layerNormForward', () => {
+    const rng = new Rng(7);
+    const [R, C] = [4, 33];
+    const x = randSpecial(rng, R * C, [0]), res = randSpecial(rng, R * C, [0]);
+    const gamma = randSpecial(rng, C, [1]), beta = randSpecial(rng, C, [0]);
+    const sum = new Float32Array(R * C);
+    ref.add(sum, x, res, R * C);
+    const want = new Float32Array(R * C);
+    ref.layerNormForward(want, new Float32Array(R), new Float32Array(R), sum, gamma, beta, R, C, 1e-12);
+    const got = new Float32Array(R * C);
+    ref.residualLayerNorm(got, x, res, gamma, beta, R, C, 1e-12);
+    assertSameBits(got, want, 'residualLayerNorm');
+  });
+});
+
+describe('fused engine kernels: native paths and WASM agree with the reference', () => {
+  const all = sets();
+  if (all.length === 0) it('no native or WASM build to compare (run npm run build)', { skip: 'neither the native addon nor the WASM module is built' }, () => {});
+
+  // [batch, M, K, N]: N across word and column-block boundaries, the batched small-product path, empty products
+  const shapes: Array<[number, number, number, number]> = [
+    [1, 7, 200, 33], [1, 13, 65, 64], [1, 37, 768, 130], [1, 130, 768, 3072], [1, 64, 3072, 768], [1, 9, 64, 1000], [1, 200, 768, 1000],
+    [96, 16, 64, 16], [24, 128, 64, 128], [5, 3, 1, 70], [2, 0, 64, 3], [1, 4, 0, 65],
+  ];
+  for (const [batch, M, K, N] of shapes) {
+    it(`binaryGemmSSBits/USBits batch ${batch} of ${M}x${K}x${N}: bias, colScale, shift, thresholds (incl. NaN)`, () => {
+      const rng = new Rng(100 + batch * 7 + M * 3 + N);
+      const A = randomBits(rng, batch * M, K), B = randomBits(rng, batch * N, K);
+      const bias = randSpecial(rng, N, [0, -1e-8]);
+      const colScale = randSpecial(rng, N, [1, -2]);
+      // shifts that put many outputs exactly on the threshold (integer dots times 0.5, shifts of -0.5 and 0)
+      const shift = randSpecial(rng, N, [0, -0.5, 0.5, Infinity]);
+      for (const us of [false, true]) {
+        for (const [cs, b, sh, thr] of [[null, null, null, 0], [colScale, bias, shift, 0.25], [null, bias, shift, 0], [null, null, null, NaN]] as const) {
+          const want = new Uint32Array(batch * packedLength(M, N)).fill(0xdeadbeef);
+          if (us) ref.binaryGemmUSBits(want, A, B, M, K, N, 0.5, cs, b, sh, thr, batch);
+          else ref.binaryGemmSSBits(want, A, B, M, K, N, 0.5, cs, b, sh, thr, batch);
+          for (const [name, k] of all) {
+            const out = new Uint32Array(batch * packedLength(M, N)).fill(0xdeadbeef);
+            if (us) k.binaryGemmUSBits(out, A, B, M, K, N, 0.5, cs, b, sh, thr, batch);
+            else k.binaryGemmSSBits(out, A, B, M, K, N, 0.5, cs, b, sh, thr, batch);
+            assertSameBits(out, want, `${name} ${us ? 'US' : 'SS'} colScale=${cs !== null} bias=${b !== null} shift=${sh !== null} t=${thr}`);
+          }
+        }
+      }
+    });
+  }
+
+  for (const [B, T, C] of [[1, 1, 1], [2, 63, 5], [2, 64, 64], [3, 65, 100], [8, 128, 768], [1, 130, 65], [0, 4, 4]] as const) {
+    it(`packBitsTransposed B=${B} T=${T} C=${C}: with and without shift, on views`, () => {
+      const rng = new Rng(200 + B + T + C);
+      const x = randSpecial(rng, B * T * C, [0, -0, 0.25, NaN]);
+      const shift = randSpecial(rng, C, [0, -0.25]);
+      for (const [sh, thr] of [[null, 0], [shift, 0], [null, 0.25], [shift, Math.fround(0.05)]] as const) {
+        const want = new Uint32Array(packedLength(B * C, T)).fill(0xdeadbeef);
+        ref.packBitsTransposed(want, x, sh, thr, B, T, C);
+        for (const [name, k] of all) {
+          const big = new Float32Array(B * T * C + 3).fill(NaN);
+          const xv = big.subarray(1, 1 + B * T * C);
+          xv.set(x);
+          const out = new Uint32Array(packedLength(B * C, T) + 1).fill(0xdeadbeef).subarray(1);
+          k.packBitsTransposed(out, xv, sh, thr, B, T, C);
+          assertSameBits(out, want, `${name} shift=${sh !== null} t=${thr}`);
+        }
+      }
+    });
+  }
+
+  // [batch, productsPerMask, M, Kd, N]: attention's B*NH heads (mask row per batch element), T across words
+  for (const [batch, ppm, M, Kd, N] of [[6, 3, 9, 64, 9], [24, 12, 128, 64, 128], [4, 2, 70, 32, 70], [3, 1, 1, 1, 1], [2, 2, 0, 64, 5]] as const) {
+    it(`attentionProbsBits ${batch} products of ${M}x${Kd}x${N}: the set's own binaryGemmSS + addBias + softmax + packBits, to the bit`, () => {
+      const rng = new Rng(400 + batch + M + N);
+      const Q = randomBits(rng, batch * M, Kd), K = randomBits(rng, batch * N, Kd);
+      const mask = Float32Array.from({ length: Math.ceil(batch / ppm) * N }, () => (rng.next() < 0.3 ? -10000 : 0));
+      const shift = randSpecial(rng, N, [0, 0.01]);
+      for (const [name, k] of [['reference', ref] as [string, Kernels], ...all]) {
+        for (const [m, sh, thr] of [[mask, shift, Math.fround(0.02)], [null, null, 1 / N]] as const) {
+          const want = new Uint32Array(batch * packedLength(M, N)).fill(0xdeadbeef);
+          const s = new Float32Array(batch * M * N);
+          k.binaryGemmSS(s, Q, K, M, Kd, N, 0.125, null, null, batch);
+          if (m !== null) for (let i = 0; i < batch; i++) k.addBias(s.subarray(i * M * N, (i + 1) * M * N), s.subarray(i * M * N, (i + 1) * M * N), m.subarray(Math.floor(i / ppm) * N, Math.floor(i / ppm) * N + N), M, N);
+          k.softmaxForward(s, s, null, 1, batch * M, N, 1);
+          k.packBits(want, s, sh, thr, batch * M, N);
+          const out = new Uint32Array(batch * packedLength(M, N)).fill(0xdeadbeef);
+          k.attentionProbsBits(out, Q, K, M, Kd, N, 0.125, m, ppm, sh, thr, batch);
+          assertSameBits(out, want, `${name} mask=${m !== null} shift=${sh !== null}`);
+        }
+      }
+    });
+  }
+
+  for (const [R, C] of [[1, 1], [7, 33], [64, 768], [3, 1000]] as const) {
+    it(`residualLayerNorm ${R}x${C}: the set's own add + layerNormForward to the bit, the reference within 1e-5`, () => {
+      const rng = new Rng(300 + R + C);
+      const x = randSpecial(rng, R * C, [0]), res = randSpecial(rng, R * C, [0, 1e-8]);
+      const gamma = randSpecial(rng, C, [1]), beta = randSpecial(rng, C, [0]);
+      const want = new Float32Array(R * C);
+      ref.residualLayerNorm(want, x, res, gamma, beta, R, C, 1e-12);
+      for (const [name, k] of all) {
+        const sum = new Float32Array(R * C);
+        k.add(sum, x, res, R * C);
+        const own = new Float32Array(R * C);
+        k.layerNormForward(own, new Float32Array(R), new Float32Array(R), sum, gamma, beta, R, C, 1e-12);
+        const got = new Float32Array(R * C);
+        k.residualLayerNorm(got, x, res, gamma, beta, R, C, 1e-12);
+        assertSameBits(got, own, `${name} residualLayerNorm vs add + layerNormForward`);
+        for (let i = 0; i < want.length; i++) {
+          if (!(Math.abs(got[i]! - want[i]!) <= 1e-5 * (Math.abs(want[i]!) + 1e-3))) assert.fail(`${name} [${i}] = ${got[i]}, reference ${want[i]}`);
+        }
+      }
+    });
+  }
+});
