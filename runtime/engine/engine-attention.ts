@@ -21,7 +21,7 @@
  * quantizer's.
  */
 import type { Kernels } from '../kernels/kernels.js';
-import { isBinaryLinear, isOneBit, linearForward, linearForwardBits, packThreshold, quantizeFloat, shiftFor, tieValue, type LinearScratch } from './engine-linear.js';
+import { binaryLinearBits, binaryLinearFromBits, isBinaryLinear, isOneBit, linearForward, linearForwardBits, packThreshold, quantizeFloat, shiftFor, tieValue, type LinearScratch } from './engine-linear.js';
 import type { PackedActQuant, PackedLayer } from './packed-model.js';
 
 /** Buffers of one attention call; sizes for capacity (B, T): R = B*T, BNH = B*NH. */
@@ -88,11 +88,14 @@ function packHeads(k: Kernels, out: Uint32Array, rowBits: Uint32Array, y: Float3
 
 /**
  * Q or K straight to sign bits per head: the projection's GEMM packs its own output with the quantizer's shift
- * (linearForwardBits), no float projection is written. A row of C = NH*HS bits is the NH heads' rows side by side
+ * (binaryLinearBits), no float projection is written. A row of C = NH*HS bits is the NH heads' rows side by side
  * when HS is a multiple of 64 (each head whole words), so the packed rows are [B,T,NH] order as packBits makes them.
+ * inBits: the layer input already packed for this Linear (by the LayerNorm before), or null to pack x here.
  */
-function projectHeadBits(k: Kernels, out: Uint32Array, rowBits: Uint32Array, x: Float32Array, lin: PackedLayer['query'], q: PackedActQuant, d: AttentionDims, s: LinearScratch): void {
-  linearForwardBits(k, rowBits, x, lin, d.B * d.T, s, shiftFor(q, d.NH * d.HS), 0);
+function projectHeadBits(k: Kernels, out: Uint32Array, rowBits: Uint32Array, x: Float32Array, inBits: Uint32Array | null, lin: PackedLayer['query'], q: PackedActQuant, d: AttentionDims, s: LinearScratch): void {
+  const shift = shiftFor(q, d.NH * d.HS);
+  if (inBits === null) linearForwardBits(k, rowBits, x, lin, d.B * d.T, s, shift, 0);
+  else binaryLinearBits(k, rowBits, inBits, lin, d.B * d.T, shift, 0);
   permuteHeads(out, rowBits, d);
 }
 
@@ -107,8 +110,23 @@ function splitFloat(k: Kernels, yh: Float32Array, y: Float32Array, tmp: Float32A
   k.splitHeads(yh, src, d.B, d.T, d.NH, d.HS);
 }
 
-/** x[B,T,C] -> buf.ctx[B,T,C]; maskBias[B,T] (0 or -10000). */
-export function attentionForward(k: Kernels, layer: PackedLayer, buf: AttentionBuffers, lin: LinearScratch, x: Float32Array, maskBias: Float32Array, d: AttentionDims): void {
+/** The layer input packed for the Q, K and V Linears' quantizers (each its own shift), made by the LayerNorm before. */
+export interface AttentionInputBits {
+  q: Uint32Array;
+  k: Uint32Array;
+  v: Uint32Array;
+}
+
+/**
+ * Whether a layer can take AttentionInputBits: its Q, K and V Linears are binary. (Not with tie counting either,
+ * which scans the float inputs as they are packed: the engine checks that.)
+ */
+export function takesInputBits(layer: PackedLayer): boolean {
+  return isBinaryLinear(layer.query) && isBinaryLinear(layer.key) && isBinaryLinear(layer.value);
+}
+
+/** x[B,T,C] -> buf.ctx[B,T,C]; maskBias[B,T] (0 or -10000); inBits: x already packed (takesInputBits), or null. */
+export function attentionForward(k: Kernels, layer: PackedLayer, buf: AttentionBuffers, lin: LinearScratch, x: Float32Array, maskBias: Float32Array, d: AttentionDims, inBits: AttentionInputBits | null = null): void {
   const { B, T, NH, HS } = d;
   const R = B * T;
   const C = NH * HS;
@@ -119,18 +137,24 @@ export function attentionForward(k: Kernels, layer: PackedLayer, buf: AttentionB
   // Q and K straight to bits when their Linears are binary, each head is whole 64-bit words and no tie is counted
   const qkBits = binaryScores && HS % 64 === 0 && lin.ties === null && isBinaryLinear(layer.query) && isBinaryLinear(layer.key);
   if (!qkBits) {
-    linearForward(k, buf.q, x, layer.query, R, lin);
-    linearForward(k, buf.k, x, layer.key, R, lin);
+    if (inBits === null) {
+      linearForward(k, buf.q, x, layer.query, R, lin);
+      linearForward(k, buf.k, x, layer.key, R, lin);
+    } else {
+      binaryLinearFromBits(k, buf.q, inBits.q, layer.query, R);
+      binaryLinearFromBits(k, buf.k, inBits.k, layer.key, R);
+    }
   }
-  linearForward(k, buf.v, x, layer.value, R, lin);
+  if (inBits === null) linearForward(k, buf.v, x, layer.value, R, lin);
+  else binaryLinearFromBits(k, buf.v, inBits.v, layer.value, R);
 
   // scores = Q_h · K_h^T (binary x binary when both quantizers are 1-bit signed)
   const binaryPV = isOneBit(pQuant) && isSigned1(vQuant);
   let probsPacked = false;
   if (binaryScores) {
     if (qkBits) {
-      projectHeadBits(k, buf.qBits, buf.rowBits, x, layer.query, qQuant, d, lin);
-      projectHeadBits(k, buf.kBits, buf.rowBits, x, layer.key, kQuant, d, lin);
+      projectHeadBits(k, buf.qBits, buf.rowBits, x, inBits?.q ?? null, layer.query, qQuant, d, lin);
+      projectHeadBits(k, buf.kBits, buf.rowBits, x, inBits?.k ?? null, layer.key, kQuant, d, lin);
     } else {
       packHeads(k, buf.qBits, buf.rowBits, buf.q, buf.tmp, qQuant, d, lin);
       packHeads(k, buf.kBits, buf.rowBits, buf.k, buf.tmp, kQuant, d, lin);

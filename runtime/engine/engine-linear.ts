@@ -20,7 +20,7 @@
  * exact in double (always for K <= 32; for larger K the trainer's double sum may round differently in the last bit
  * of a double, which survives the float32 store only in rare ties). Every FP op is the same kernel on the same inputs.
  */
-import type { ActQuantSpec, Kernels } from '../kernels/kernels.js';
+import type { ActQuantSpec, Kernels, PackTarget } from '../kernels/kernels.js';
 import { f32Bits, f32FromBits } from '../io/dtype.js';
 import type { PackedActQuant, PackedLinear } from './packed-model.js';
 
@@ -153,20 +153,33 @@ export function unpackSigns(bits: Uint32Array, rows: number, K: number, scale: n
   return out;
 }
 
+/** Where a binary Linear's input bits come from when a fused kernel makes them: packBits's arguments for its quantizer. */
+export function inputPackTarget(lin: PackedLinear, bits: Uint32Array): PackTarget {
+  const q = lin.input;
+  if (lin.weight.kind !== 'binary' || !isOneBit(q)) throw new Error('inputPackTarget: needs a binary Linear');
+  return { bits, shift: shiftFor(q, lin.inF), threshold: packThreshold(q) };
+}
+
 /**
  * The bits the next 1-bit quantizer makes of a binary Linear's output, without the float output: bit = y + shift >=
  * threshold (packBits's comparison) for y = Q(x + b) · W_b^T + bias as linearForward computes it, the comparison
- * fused into the GEMM's output stage (binaryGemmSSBits/USBits). out: packedLength(R, out). Only for a binary Linear
- * (isBinaryLinear) and without tie counting, which needs the float output.
+ * fused into the GEMM's output stage (binaryGemmSSBits/USBits). `inBits`: the Linear's input already packed by its
+ * quantizer (inputPackTarget). out: packedLength(R, out).
  */
-export function linearForwardBits(k: Kernels, out: Uint32Array, x: Float32Array, lin: PackedLinear, R: number, s: LinearScratch, shift: Float32Array | null, threshold: number): void {
-  const { inF: K, outF: N } = lin;
+export function binaryLinearBits(k: Kernels, out: Uint32Array, inBits: Uint32Array, lin: PackedLinear, R: number, shift: Float32Array | null, threshold: number): void {
   const q = lin.input;
-  if (lin.weight.kind !== 'binary' || !isOneBit(q) || s.ties !== null) throw new Error('linearForwardBits: needs a binary Linear and no tie counting');
-  k.packBits(s.bits, x, shiftFor(q, K), packThreshold(q), R, K);
+  if (lin.weight.kind !== 'binary' || !isOneBit(q)) throw new Error('binaryLinearBits: needs a binary Linear');
   const scale = q.scale * lin.weight.alpha;
-  if (q.signed) k.binaryGemmSSBits(out, s.bits, lin.weight.bits, R, K, N, scale, null, lin.bias, shift, threshold);
-  else k.binaryGemmUSBits(out, s.bits, lin.weight.bits, R, K, N, scale, null, lin.bias, shift, threshold);
+  if (q.signed) k.binaryGemmSSBits(out, inBits, lin.weight.bits, R, lin.inF, lin.outF, scale, null, lin.bias, shift, threshold);
+  else k.binaryGemmUSBits(out, inBits, lin.weight.bits, R, lin.inF, lin.outF, scale, null, lin.bias, shift, threshold);
+}
+
+/** binaryLinearBits from the float input x (packed here); not with tie counting, which needs the float output. */
+export function linearForwardBits(k: Kernels, out: Uint32Array, x: Float32Array, lin: PackedLinear, R: number, s: LinearScratch, shift: Float32Array | null, threshold: number): void {
+  if (s.ties !== null) throw new Error('linearForwardBits: tie counting needs the float output');
+  const t = inputPackTarget(lin, s.bits);
+  k.packBits(t.bits, x, t.shift, t.threshold, R, lin.inF);
+  binaryLinearBits(k, out, t.bits, lin, R, shift, threshold);
 }
 
 /** y[R,out] = bits · W_b^T * (a * alpha) + bias for a binary Linear whose input is already packed (linearForwardBits). */

@@ -19,11 +19,11 @@ import { performance } from 'node:perf_hooks';
 import { encodeDataset, makeBatches, type ExampleInput } from '../data/batches.js';
 import { BertTokenizer } from '../data/tokenizer.js';
 import { BitkitError } from '../errors.js';
-import type { Kernels } from '../kernels/kernels.js';
+import type { Kernels, PackTarget } from '../kernels/kernels.js';
 import { packedLength } from '../kernels/kernels.js';
 import type { Batch } from '../model/types.js';
-import { attentionForward, type AttentionBuffers } from './engine-attention.js';
-import { binaryLinearFromBits, isBinaryLinear, linearForward, linearForwardBits, packThreshold, reluFoldedLinear, shiftFor, TieCounter, type LinearScratch } from './engine-linear.js';
+import { attentionForward, takesInputBits, type AttentionBuffers, type AttentionInputBits } from './engine-attention.js';
+import { binaryLinearBits, binaryLinearFromBits, inputPackTarget, isBinaryLinear, linearForward, packThreshold, reluFoldedLinear, shiftFor, TieCounter, type LinearScratch } from './engine-linear.js';
 import type { PackedLinear, PackedModel } from './packed-model.js';
 
 export interface Prediction {
@@ -59,10 +59,12 @@ interface Buffers extends AttentionBuffers {
   attnOut: Float32Array; // [B,T,C]
   ff: Float32Array; // [B,T,F] FFN-1 output
   act: Float32Array; // [B,T,F] ReLU/GELU output
-  lnMean: Float32Array; // [B*T]
-  lnRstd: Float32Array; // [B*T]
   lin: LinearScratch; // bits packedLength(B*T, max(C,F)), xq [B*T, max(C,F)]
   ffBits: Uint32Array; // packedLength(B*T, F): FFN-2's input bits straight from FFN-1's GEMM
+  qIn: Uint32Array; // packedLength(B*T, C): the layer input packed for Q's quantizer (by the LayerNorm before)
+  kIn: Uint32Array; // ... for K's
+  vIn: Uint32Array; // ... for V's
+  ffIn: Uint32Array; // packedLength(B*T, C): the attention output packed for FFN-1's quantizer
   pooledIn: Float32Array; // [B,C]
   poolPre: Float32Array; // [B,C]
   pooled: Float32Array; // [B,C]
@@ -78,6 +80,8 @@ export class PackedEngine {
   private readonly countTies: boolean;
   /** Per layer: FFN-2 taking the pre-ReLU activations (reluFoldedLinear), or null where the ReLU pass runs. */
   private readonly reluFolded: (PackedLinear | null)[];
+  /** Per layer: whether its Q, K and V inputs arrive packed from the LayerNorm before (takesInputBits). */
+  private readonly inputBits: boolean[];
 
   constructor(readonly model: PackedModel, readonly kernels: Kernels, options: PackedEngineOptions = {}) {
     const tk = model.header.tokenizer;
@@ -86,6 +90,7 @@ export class PackedEngine {
     this.countTies = options.countTies === true;
     // (tie counting looks at the quantizer's own input, so it keeps the ReLU pass)
     this.reluFolded = model.layers.map((l) => (model.ffnActivation === 'relu' && !this.countTies ? reluFoldedLinear(l.output) : null));
+    this.inputBits = model.layers.map((l) => !this.countTies && takesInputBits(l));
   }
 
   /** Per example of the last forward: 1-bit quantizer inputs exactly on a threshold (countTies option), else null. */
@@ -110,9 +115,11 @@ export class PackedEngine {
     this.buf = {
       capB, capT,
       positionIds: new Int32Array(R), maskBias: f(R),
-      hA: f(R * C), hB: f(R * C), sum: f(R * C), attnOut: f(R * C), ff: f(R * F), act: f(R * F), lnMean: f(R), lnRstd: f(R),
+      hA: f(R * C), hB: f(R * C), sum: f(R * C), attnOut: f(R * C), ff: f(R * F), act: f(R * F),
       lin: { bits: new Uint32Array(packedLength(R, KW)), xq: f(R * KW), ties: this.countTies ? new TieCounter(capB) : null, tokenOf: (r) => r },
       ffBits: new Uint32Array(packedLength(R, F)),
+      qIn: new Uint32Array(packedLength(R, C)), kIn: new Uint32Array(packedLength(R, C)), vIn: new Uint32Array(packedLength(R, C)),
+      ffIn: new Uint32Array(packedLength(R, C)),
       q: f(R * C), k: f(R * C), v: f(R * C), tmp: f(R * C),
       qBits: new Uint32Array(packedLength(R * NH, HS)), kBits: new Uint32Array(packedLength(R * NH, HS)), rowBits: new Uint32Array(packedLength(R * NH, HS)),
       qh: f(R * C), kh: f(R * C), vh: f(R * C), vBits: new Uint32Array(packedLength(BNH * HS, capT)),
@@ -164,25 +171,36 @@ export class PackedEngine {
     buf.lin.ties?.reset(batch.attentionMask, B, T);
     buf.lin.tokenOf = (r) => r;
 
+    // The LayerNorm before each layer also packs its output for that layer's Q, K and V quantizers (takesInputBits),
+    // and the attention-output LayerNorm for FFN-1's: each row packed while in cache, no separate pass over x.
+    const inBits: AttentionInputBits = { q: buf.qIn, k: buf.kIn, v: buf.vIn };
+    const packsFor = (l: number): PackTarget[] => {
+      const layer = m.layers[l];
+      if (layer === undefined || !this.inputBits[l]) return [];
+      return [inputPackTarget(layer.query, buf.qIn), inputPackTarget(layer.key, buf.kIn), inputPackTarget(layer.value, buf.vIn)];
+    };
+
     // embeddings: sum = E_b[id] + P[t] + TT[type] (float32 after each add, as the trainer's add kernels), LayerNorm
     this.embed(buf.sum, batch.inputIds, batch.tokenTypeIds, R, C);
     let x = buf.hA;
-    k.layerNormForward(x, buf.lnMean, buf.lnRstd, buf.sum, m.embeddings.ln.gamma, m.embeddings.ln.beta, R, C, eps);
+    k.residualLayerNorm(x, buf.sum, null, m.embeddings.ln.gamma, m.embeddings.ln.beta, R, C, eps, packsFor(0));
     if (prof) t0 = this.tick('embeddings', t0);
 
     const dims = { B, T, NH, HS };
     for (let l = 0; l < m.layers.length; l++) {
       const layer = m.layers[l]!;
-      attentionForward(k, layer, buf, buf.lin, x, buf.maskBias, dims);
+      attentionForward(k, layer, buf, buf.lin, x, buf.maskBias, dims, this.inputBits[l] ? inBits : null);
       if (prof) t0 = this.tick(`L${l}.attention`, t0);
       linearForward(k, buf.sum, buf.ctx, layer.attnOut, R, buf.lin);
-      k.residualLayerNorm(buf.attnOut, buf.sum, x, layer.attnLn.gamma, layer.attnLn.beta, R, C, eps);
-      if (prof) t0 = this.tick(`L${l}.attn-output`, t0);
+      // FFN-1's GEMM emits FFN-2's input bits (ReLU and FFN-2's quantizer folded into its output stage)
       const folded = this.reluFolded[l]!;
-      if (folded !== null && isBinaryLinear(layer.intermediate)) {
-        // FFN-1's GEMM emits FFN-2's input bits (ReLU and FFN-2's quantizer folded into its output stage)
+      const ffnBits = folded !== null && isBinaryLinear(layer.intermediate);
+      const ffnPacks = ffnBits ? [inputPackTarget(layer.intermediate, buf.ffIn)] : [];
+      k.residualLayerNorm(buf.attnOut, buf.sum, x, layer.attnLn.gamma, layer.attnLn.beta, R, C, eps, ffnPacks);
+      if (prof) t0 = this.tick(`L${l}.attn-output`, t0);
+      if (ffnBits) {
         const q = folded.input!;
-        linearForwardBits(k, buf.ffBits, buf.attnOut, layer.intermediate, R, buf.lin, shiftFor(q, F), packThreshold(q));
+        binaryLinearBits(k, buf.ffBits, buf.ffIn, layer.intermediate, R, shiftFor(q, F), packThreshold(q));
         if (prof) t0 = this.tick(`L${l}.ffn1`, t0);
         binaryLinearFromBits(k, buf.sum, buf.ffBits, folded, R);
       } else {
@@ -198,7 +216,7 @@ export class PackedEngine {
         }
       }
       const out = x === buf.hA ? buf.hB : buf.hA;
-      k.residualLayerNorm(out, buf.sum, buf.attnOut, layer.outLn.gamma, layer.outLn.beta, R, C, eps);
+      k.residualLayerNorm(out, buf.sum, buf.attnOut, layer.outLn.gamma, layer.outLn.beta, R, C, eps, packsFor(l + 1));
       x = out;
       if (prof) t0 = this.tick(`L${l}.ffn2`, t0);
     }

@@ -4,7 +4,7 @@
  * silent out-of-bounds read (typed arrays return undefined -> NaN) or a dropped write.
  */
 import { BitkitError } from '../errors.js';
-import { type ActQuantSpec, packedLength } from './kernels.js';
+import { type ActQuantSpec, packedLength, type PackTarget } from './kernels.js';
 
 const HINT = 'the sizes passed to the kernel do not match its buffers: this is a shape bug in the caller ' +
   '(model, trainer or engine), not in the recipe';
@@ -26,6 +26,19 @@ export function checkLength(kernel: string, name: string, buf: ArrayLike<number>
 /** checkLength for an optional buffer (null means "absent", nothing to check). */
 export function checkOptional(kernel: string, name: string, buf: ArrayLike<number> | null, needed: number): void {
   if (buf !== null) checkLength(kernel, name, buf, needed);
+}
+
+/**
+ * BK7002: a packing threshold of -Infinity. Every other number (NaN and +Infinity included) is accepted: packing
+ * compares x + shift >= threshold, and the native kernels turn that into one float comparison per element, which
+ * holds for every threshold but -Infinity (where x = +Inf with a shift of -Inf gives NaN).
+ */
+export function checkThreshold(kernel: string, threshold: number): void {
+  if (threshold === -Infinity) {
+    throw new BitkitError('BK7002', `${kernel}: threshold is -Infinity, needs a number above it`, {
+      hint: 'a 1-bit quantizer\'s threshold is 0 (signed) or just above a/2 (unsigned); -Infinity would set every bit',
+    });
+  }
 }
 
 /** BK7002: the scalar arguments of actQuantForward/Backward (bit width, scale a, offset). */
@@ -111,6 +124,16 @@ export function checkAttentionBits(kernel: string, out: Uint32Array, Q: Uint32Ar
   checkLength(kernel, 'K', K, batch * packedLength(N, Kd));
   checkOptional(kernel, 'maskBias', maskBias, Math.ceil(batch / productsPerMask) * N);
   checkOptional(kernel, 'shift', shift, N);
+}
+
+/** The packs of a fused kernel with output [R,C]: at most 8, bits packedLength(R, C), shift[C]. */
+export function checkPacks(kernel: string, packs: readonly PackTarget[], R: number, C: number): void {
+  if (packs.length > 8) throw new BitkitError('BK7001', `${kernel}: ${packs.length} packs, at most 8`, { hint: HINT });
+  packs.forEach((p, i) => {
+    checkLength(kernel, `packs[${i}].bits`, p.bits, packedLength(R, C));
+    checkOptional(kernel, `packs[${i}].shift`, p.shift, C);
+    checkThreshold(kernel, p.threshold);
+  });
 }
 
 /** packBitsTransposed: x[B,T,C], out rows B*C of T bits, shift[C]. */

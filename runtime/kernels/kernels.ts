@@ -64,6 +64,13 @@ export interface AdamWOptions {
   biasCorrection: boolean;
 }
 
+/** Bits that a fused kernel also writes for a following 1-bit quantizer: packBits(bits, y, shift, threshold, R, C) of its output y. */
+export interface PackTarget {
+  bits: Uint32Array;
+  shift: Float32Array | null;
+  threshold: number;
+}
+
 export interface Kernels {
   /** Human-readable name: 'reference', 'native (avx512)', 'wasm (simd128)', ... */
   readonly name: string;
@@ -121,8 +128,12 @@ export interface Kernels {
    * productsPerMask), N]. Scores and probabilities never reach memory.
    */
   attentionProbsBits(out: Uint32Array, Q: Uint32Array, K: Uint32Array, M: number, Kd: number, N: number, scale: number, maskBias: Float32Array | null, productsPerMask: number, shift: Float32Array | null, threshold: number, batch: number): void;
-  /** y[R,C] = LayerNorm(x + residual): add, then layerNormForward (mean and rstd not kept), in one pass. */
-  residualLayerNorm(y: Float32Array, x: Float32Array, residual: Float32Array, gamma: Float32Array, beta: Float32Array, R: number, C: number, eps: number): void;
+  /**
+   * y[R,C] = LayerNorm(x + residual) (residual may be null: LayerNorm(x)): add, then layerNormForward (mean and rstd
+   * not kept), in one pass; each of `packs` (at most 8) also receives packBits(bits, y, shift, threshold, R, C) of
+   * the output, made while its row is still in cache (the next layers' 1-bit input quantizers).
+   */
+  residualLayerNorm(y: Float32Array, x: Float32Array, residual: Float32Array | null, gamma: Float32Array, beta: Float32Array, R: number, C: number, eps: number, packs?: readonly PackTarget[]): void;
 
   // ---------------------------------------------------------------- element-wise and normalisation
   /** y[R,C] = x[R,C] + bias[C] (y may alias x) */

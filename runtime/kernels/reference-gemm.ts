@@ -4,7 +4,7 @@
  * use JS number (double) arithmetic, results are stored to Float32Array.
  * Packed layout: see kernels.ts (64-bit words as low/high Uint32 pairs, bit i of word w = element 64w + i, padding 0).
  */
-import { checkAttentionBits, checkBinaryGemm, checkBinaryGemmBits, checkDim, checkGemm, checkLength, checkOptional, checkPackTransposed } from './check.js';
+import { checkAttentionBits, checkBinaryGemm, checkBinaryGemmBits, checkDim, checkGemm, checkLength, checkOptional, checkPackTransposed, checkThreshold } from './check.js';
 import { packedLength, wordsPerRow } from './kernels.js';
 import { popcount32 } from './reference-math.js';
 
@@ -150,6 +150,7 @@ export function packBits(out: Uint32Array, x: Float32Array, shift: Float32Array 
   checkLength('packBits', 'out', out, packedLength(R, K));
   checkLength('packBits', 'x', x, R * K);
   checkOptional('packBits', 'shift', shift, K);
+  checkThreshold('packBits', threshold);
   const u32PerRow = 2 * wordsPerRow(K);
   for (let r = 0; r < R; r++) {
     const xRow = r * K;
@@ -225,6 +226,7 @@ export function binaryGemmUS(C: Float32Array, P: Uint32Array, V: Uint32Array, M:
 function binaryGemmBits(kernel: string, unsignedA: boolean, out: Uint32Array, A: Uint32Array, B: Uint32Array, M: number, K: number, N: number, scale: number,
   colScale: Float32Array | null, bias: Float32Array | null, shift: Float32Array | null, threshold: number, batch: number): void {
   checkBinaryGemmBits(kernel, out, A, B, M, K, N, colScale, bias, shift, unsignedA ? 'P' : 'A', unsignedA ? 'V' : 'B', batch);
+  checkThreshold(kernel, threshold);
   const c = new Float32Array(M * N);
   const la = packedLength(M, K), lb = packedLength(N, K), lo = packedLength(M, N);
   for (let i = 0; i < batch; i++) {
@@ -249,6 +251,7 @@ export function binaryGemmUSBits(out: Uint32Array, P: Uint32Array, V: Uint32Arra
 /** out row b*C + c <- bits of x[b,t,c] + shift[c] >= threshold over t (packBits's comparison, padding bits 0). */
 export function packBitsTransposed(out: Uint32Array, x: Float32Array, shift: Float32Array | null, threshold: number, B: number, T: number, C: number): void {
   checkPackTransposed('packBitsTransposed', out, x, shift, B, T, C);
+  checkThreshold('packBitsTransposed', threshold);
   const u32PerRow = 2 * wordsPerRow(T);
   for (let b = 0; b < B; b++) {
     for (let c = 0; c < C; c++) {
@@ -276,6 +279,7 @@ export function attentionProbsBitsVia(softmax: (y: Float32Array, x: Float32Array
   out: Uint32Array, Q: Uint32Array, K: Uint32Array, M: number, Kd: number, N: number, scale: number, maskBias: Float32Array | null, productsPerMask: number,
   shift: Float32Array | null, threshold: number, batch: number): void {
   checkAttentionBits('attentionProbsBits', out, Q, K, M, Kd, N, maskBias, productsPerMask, shift, batch);
+  checkThreshold('attentionProbsBits', threshold);
   const s = new Float32Array(M * N);
   const lq = packedLength(M, Kd), lk = packedLength(N, Kd), lo = packedLength(M, N);
   for (let i = 0; i < batch; i++) {

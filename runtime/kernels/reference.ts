@@ -7,8 +7,8 @@
  * Numerics: sums and products in JS numbers (double), results stored to Float32Array. Rounding is half-to-even,
  * sign(0) = +1, everywhere.
  */
-import { checkAdamWStep, checkDim, checkHeads, checkIds, checkLength, checkSoftmax } from './check.js';
-import type { AdamWOptions, Kernels } from './kernels.js';
+import { checkAdamWStep, checkDim, checkHeads, checkIds, checkLength, checkPacks, checkSoftmax } from './check.js';
+import type { AdamWOptions, Kernels, PackTarget } from './kernels.js';
 import { attentionProbsBitsVia, binaryGemmSS, binaryGemmSSBits, binaryGemmUS, binaryGemmUSBits, gemmNN, gemmNT, gemmTN, packBits, packBitsTransposed } from './reference-gemm.js';
 import { normalCdf, normalPdf } from './reference-math.js';
 import { actQuantBackward, actQuantForward, binarizeRows, binarizeWeight } from './reference-quant.js';
@@ -193,23 +193,28 @@ function layerNormForward(y: Float32Array, mean: Float32Array, rstd: Float32Arra
   }
 }
 
-/** y = LayerNorm(x + residual): the add (rounded to float32), then layerNormForward row by row (kernels.ts). */
-function residualLayerNorm(y: Float32Array, x: Float32Array, residual: Float32Array, gamma: Float32Array, beta: Float32Array,
-  R: number, C: number, eps: number): void {
+/**
+ * y = LayerNorm(x + residual): the add (rounded to float32; none when residual is null), then layerNormForward row by
+ * row; then each pack's packBits of y (kernels.ts).
+ */
+function residualLayerNorm(y: Float32Array, x: Float32Array, residual: Float32Array | null, gamma: Float32Array, beta: Float32Array,
+  R: number, C: number, eps: number, packs: readonly PackTarget[] = []): void {
   const K = 'residualLayerNorm';
   checkDim(K, 'R', R);
   checkDim(K, 'C', C);
   checkLength(K, 'y', y, R * C);
   checkLength(K, 'x', x, R * C);
-  checkLength(K, 'residual', residual, R * C);
+  if (residual !== null) checkLength(K, 'residual', residual, R * C);
   checkLength(K, 'gamma', gamma, C);
   checkLength(K, 'beta', beta, C);
+  checkPacks(K, packs, R, C);
   const u = new Float32Array(C);
   const stat = new Float32Array(2);
   for (let r = 0; r < R; r++) {
-    for (let c = 0; c < C; c++) u[c] = x[r * C + c]! + residual[r * C + c]!;
+    for (let c = 0; c < C; c++) u[c] = residual === null ? x[r * C + c]! : x[r * C + c]! + residual[r * C + c]!;
     layerNormForward(y.subarray(r * C, (r + 1) * C), stat.subarray(0, 1), stat.subarray(1, 2), u, gamma, beta, 1, C, eps);
   }
+  for (const p of packs) packBits(p.bits, y, p.shift, p.threshold, R, C);
 }
 
 /**

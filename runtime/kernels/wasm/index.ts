@@ -16,7 +16,7 @@
  * they can be read against the reference; the arithmetic lives in ./assembly.
  */
 import { statSync } from 'node:fs';
-import { checkAdamWStep, checkBinaryGemm, checkBinaryGemmBits, checkDim, checkGemm, checkHeads, checkIds, checkLength, checkOptional, checkQuant, checkSoftmax } from '../check.js';
+import { checkAdamWStep, checkBinaryGemm, checkBinaryGemmBits, checkDim, checkGemm, checkHeads, checkIds, checkLength, checkOptional, checkPacks, checkQuant, checkSoftmax, checkThreshold } from '../check.js';
 import { packedLength, wordsPerRow } from '../kernels.js';
 import type { AdamWOptions, Kernels } from '../kernels.js';
 import { attentionProbsBitsVia, packBitsTransposed } from '../reference-gemm.js';
@@ -192,6 +192,7 @@ export function loadWasmKernels(options: WasmOptions = {}): Kernels {
   function binaryGemmBits(k: string, unsignedA: boolean, out: Uint32Array, A: Uint32Array, B: Uint32Array, M: number, K: number, N: number, scale: number,
     colScale: Float32Array | null, bias: Float32Array | null, shift: Float32Array | null, threshold: number, batch: number): void {
     checkBinaryGemmBits(k, out, A, B, M, K, N, colScale, bias, shift, unsignedA ? 'P' : 'A', unsignedA ? 'V' : 'B', batch);
+    checkThreshold(k, threshold);
     const c = new Float32Array(M * N);
     const la = packedLength(M, K), lb = packedLength(N, K), lo = packedLength(M, N);
     for (let i = 0; i < batch; i++) {
@@ -217,6 +218,7 @@ export function loadWasmKernels(options: WasmOptions = {}): Kernels {
       checkLength(k, 'out', out, packedLength(R, K));
       checkLength(k, 'x', x, R * K);
       checkOptional(k, 'shift', shift, K);
+      checkThreshold(k, threshold);
       const u32PerRow = 2 * wordsPerRow(K);
       const step = rowsPerChunk(R, K);
       for (let r0 = 0; r0 < R; r0 += step) {
@@ -245,18 +247,23 @@ export function loadWasmKernels(options: WasmOptions = {}): Kernels {
     attentionProbsBits: (out, Q, K, M, Kd, N, scale, maskBias, productsPerMask, shift, threshold, batch) =>
       attentionProbsBitsVia((y, x, R, C) => kernels.softmaxForward(y, x, null, 1, R, C, 1), kernels.binaryGemmSS, kernels.packBits,
         out, Q, K, M, Kd, N, scale, maskBias, productsPerMask, shift, threshold, batch),
-    residualLayerNorm(y, x, residual, gamma, beta, R, C, eps) {
+    residualLayerNorm(y, x, residual, gamma, beta, R, C, eps, packs = []) {
       const k = 'residualLayerNorm';
       checkDim(k, 'R', R);
       checkDim(k, 'C', C);
       checkLength(k, 'y', y, R * C);
       checkLength(k, 'x', x, R * C);
-      checkLength(k, 'residual', residual, R * C);
+      if (residual !== null) checkLength(k, 'residual', residual, R * C);
       checkLength(k, 'gamma', gamma, C);
       checkLength(k, 'beta', beta, C);
-      const sum = new Float32Array(R * C);
-      kernels.add(sum, x, residual, R * C);
+      checkPacks(k, packs, R, C);
+      let sum = x;
+      if (residual !== null) {
+        sum = new Float32Array(R * C);
+        kernels.add(sum, x, residual, R * C);
+      }
       kernels.layerNormForward(y, new Float32Array(R), new Float32Array(R), sum, gamma, beta, R, C, eps);
+      for (const p of packs) kernels.packBits(p.bits, y, p.shift, p.threshold, R, C);
     },
 
     addBias(y, x, bias, R, C) {

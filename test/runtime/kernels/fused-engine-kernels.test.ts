@@ -107,6 +107,49 @@ describe('fused engine kernels: native paths and WASM agree with the reference',
   const all = sets();
   if (all.length === 0) it('no native or WASM build to compare (run npm run build)', { skip: 'neither the native addon nor the WASM module is built' }, () => {});
 
+  // The native sets compare each element with a float threshold per column (x >= t[k], t the smallest float whose
+  // double sum with the shift reaches the threshold): exact only if that search is right at every edge.
+  it('packBits, packBitsTransposed and the fused packs with extreme shifts and thresholds: the reference\'s bits', () => {
+    const rng = new Rng(500);
+    const xs = [0, -0, Infinity, -Infinity, NaN, 1e-45, -1e-45, 3.4e38, -3.4e38, 1e-38, 0.5, -0.5, 1, 2 ** -24];
+    const shifts = [0, -0, Infinity, -Infinity, NaN, 1e30, -1e30, 1e-40, -1e-40, 3.4e38, 0.25, -0.5, 2 ** 24, -(2 ** -30)];
+    const [R, K] = [9, 70];
+    const x = randSpecial(rng, R * K, xs);
+    const shift = randSpecial(rng, K, shifts);
+    for (const thr of [0, 1e-45, -1e-300, 1e300, Infinity, NaN, Math.fround(0.5) + 2 ** -24, -0.5, 2 ** 30]) {
+      const want = new Uint32Array(packedLength(R, K));
+      ref.packBits(want, x, shift, thr, R, K);
+      const wantT = new Uint32Array(packedLength(K, R));
+      ref.packBitsTransposed(wantT, x, null, thr, 1, R, K);
+      for (const [name, k] of all) {
+        const out = new Uint32Array(packedLength(R, K));
+        k.packBits(out, x, shift, thr, R, K);
+        assertSameBits(out, want, `${name} packBits threshold ${thr}`);
+        const outT = new Uint32Array(packedLength(K, R));
+        k.packBitsTransposed(outT, x, null, thr, 1, R, K);
+        assertSameBits(outT, wantT, `${name} packBitsTransposed threshold ${thr}`);
+      }
+      // transposed with a shift: x[1, R, K] packed along R, shift per channel k
+      ref.packBitsTransposed(wantT, x, shift, thr, 1, R, K);
+      for (const [name, k] of all) {
+        const outT = new Uint32Array(packedLength(K, R));
+        k.packBitsTransposed(outT, x, shift, thr, 1, R, K);
+        assertSameBits(outT, wantT, `${name} packBitsTransposed with shift, threshold ${thr}`);
+      }
+    }
+  });
+
+  it('a threshold of -Infinity is refused (BK7002) by every packing kernel on every set', () => {
+    const z = new Float32Array(4 * 70);
+    for (const [name, k] of [['reference', ref] as [string, Kernels], ...all]) {
+      assert.throws(() => k.packBits(new Uint32Array(packedLength(4, 70)), z, null, -Infinity, 4, 70), { code: 'BK7002' }, `${name} packBits`);
+      assert.throws(() => k.packBitsTransposed(new Uint32Array(packedLength(70, 4)), z, null, -Infinity, 1, 4, 70), { code: 'BK7002' }, `${name} packBitsTransposed`);
+      const bits = new Uint32Array(packedLength(4, 70));
+      assert.throws(() => k.binaryGemmSSBits(new Uint32Array(packedLength(4, 4)), bits, bits, 4, 70, 4, 1, null, null, null, -Infinity), { code: 'BK7002' }, `${name} binaryGemmSSBits`);
+      assert.throws(() => k.residualLayerNorm(z, z, null, z, z, 4, 70, 1e-12, [{ bits, shift: null, threshold: -Infinity }]), { code: 'BK7002' }, `${name} residualLayerNorm packs`);
+    }
+  });
+
   // [batch, M, K, N]: N across word and column-block boundaries, the batched small-product path, empty products
   const shapes: Array<[number, number, number, number]> = [
     [1, 7, 200, 33], [1, 13, 65, 64], [1, 37, 768, 130], [1, 130, 768, 3072], [1, 64, 3072, 768], [1, 9, 64, 1000], [1, 200, 768, 1000],
@@ -180,24 +223,50 @@ describe('fused engine kernels: native paths and WASM agree with the reference',
   }
 
   for (const [R, C] of [[1, 1], [7, 33], [64, 768], [3, 1000]] as const) {
-    it(`residualLayerNorm ${R}x${C}: the set's own add + layerNormForward to the bit, the reference within 1e-5`, () => {
+    it(`residualLayerNorm ${R}x${C}: the set's own add + layerNormForward + packBits to the bit, the reference within 1e-5`, () => {
       const rng = new Rng(300 + R + C);
       const x = randSpecial(rng, R * C, [0]), res = randSpecial(rng, R * C, [0, 1e-8]);
       const gamma = randSpecial(rng, C, [1]), beta = randSpecial(rng, C, [0]);
-      const want = new Float32Array(R * C);
-      ref.residualLayerNorm(want, x, res, gamma, beta, R, C, 1e-12);
-      for (const [name, k] of all) {
-        const sum = new Float32Array(R * C);
-        k.add(sum, x, res, R * C);
-        const own = new Float32Array(R * C);
-        k.layerNormForward(own, new Float32Array(R), new Float32Array(R), sum, gamma, beta, R, C, 1e-12);
-        const got = new Float32Array(R * C);
-        k.residualLayerNorm(got, x, res, gamma, beta, R, C, 1e-12);
-        assertSameBits(got, own, `${name} residualLayerNorm vs add + layerNormForward`);
-        for (let i = 0; i < want.length; i++) {
-          if (!(Math.abs(got[i]! - want[i]!) <= 1e-5 * (Math.abs(want[i]!) + 1e-3))) assert.fail(`${name} [${i}] = ${got[i]}, reference ${want[i]}`);
+      const shift = randSpecial(rng, C, [0, -0.5]);
+      for (const residual of [res, null]) {
+        const want = new Float32Array(R * C);
+        ref.residualLayerNorm(want, x, residual, gamma, beta, R, C, 1e-12);
+        for (const [name, k] of all) {
+          const sum = new Float32Array(R * C);
+          if (residual !== null) k.add(sum, x, residual, R * C);
+          else sum.set(x);
+          const own = new Float32Array(R * C);
+          k.layerNormForward(own, new Float32Array(R), new Float32Array(R), sum, gamma, beta, R, C, 1e-12);
+          const ownBits = [new Uint32Array(packedLength(R, C)), new Uint32Array(packedLength(R, C))];
+          k.packBits(ownBits[0]!, own, null, 0, R, C);
+          k.packBits(ownBits[1]!, own, shift, 0.25, R, C);
+          const got = new Float32Array(R * C);
+          const packs = [{ bits: new Uint32Array(packedLength(R, C)).fill(7), shift: null, threshold: 0 }, { bits: new Uint32Array(packedLength(R, C)).fill(7), shift, threshold: 0.25 }];
+          k.residualLayerNorm(got, x, residual, gamma, beta, R, C, 1e-12, packs);
+          const what = `${name} residual=${residual !== null}`;
+          assertSameBits(got, own, `${what}: residualLayerNorm vs add + layerNormForward`);
+          assertSameBits(packs[0]!.bits, ownBits[0]!, `${what}: pack without shift`);
+          assertSameBits(packs[1]!.bits, ownBits[1]!, `${what}: pack with shift`);
+          for (let i = 0; i < want.length; i++) {
+            if (!(Math.abs(got[i]! - want[i]!) <= 1e-5 * (Math.abs(want[i]!) + 1e-3))) assert.fail(`${what} [${i}] = ${got[i]}, reference ${want[i]}`);
+          }
         }
       }
     });
   }
+
+  it('residualLayerNorm packs: a short bits or shift buffer, or more than 8 packs, throw BK7001 on every set', () => {
+    const [R, C] = [3, 70];
+    const f = (n: number) => new Float32Array(n).fill(0.5);
+    const ok = () => ({ bits: new Uint32Array(packedLength(R, C)), shift: f(C) as Float32Array | null, threshold: 0 });
+    for (const [name, k] of [['reference', ref] as [string, Kernels], ...all]) {
+      for (const [what, packs] of [
+        ['short bits', [ok(), { ...ok(), bits: new Uint32Array(packedLength(R, C) - 1) }]],
+        ['short shift', [{ ...ok(), shift: f(C - 1) }]],
+        ['nine packs', Array.from({ length: 9 }, ok)],
+      ] as const) {
+        assert.throws(() => k.residualLayerNorm(f(R * C), f(R * C), null, f(C), f(C), R, C, 1e-12, packs), { code: 'BK7001' }, `${name}: ${what}`);
+      }
+    }
+  });
 });

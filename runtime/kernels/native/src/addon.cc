@@ -130,6 +130,23 @@ class Args {
 
 const SetState& state(const Napi::CallbackInfo& info) { return *static_cast<const SetState*>(info.Data()); }
 
+/** A typed-array property of an options object, checked as Args checks an argument (element type and length). */
+template <class T>
+T* typedProp(const Args& a, const Napi::Object& o, const char* key, const char* name, napi_typedarray_type want,
+             const char* typeName, uint64_t needed, bool optional) {
+  const Napi::Value v = o.Get(key);
+  if (optional && (v.IsNull() || v.IsUndefined())) return nullptr;
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  if (!v.IsTypedArray() ||
+      napi_get_typedarray_info(a.env(), v, &type, &length, &data, nullptr, nullptr) != napi_ok || type != want)
+    a.error("BK7001", std::string(name) + " must be a " + typeName + (optional ? " or null" : ""));
+  if (static_cast<uint64_t>(length) < needed)
+    a.error("BK7001", std::string(name) + " has " + std::to_string(length) + " elements, needs " + std::to_string(needed));
+  return static_cast<T*>(data);
+}
+
 // ------------------------------------------------------------------ GEMMs
 
 template <int LAYOUT>
@@ -156,6 +173,7 @@ Napi::Value PackBits(const Napi::CallbackInfo& info) {
   const auto x = a.f32(1, "x", mul(R, K));
   const auto shift = a.f32opt(2, "shift", K);
   const double thr = a.number(3, "threshold");
+  if (std::isinf(thr) && thr < 0) a.error("BK7002", "threshold is -Infinity, needs a number above it");
   const SetState& s = state(info);
   s.ops->packBits(out.p, x.p, shift.p, thr, R, K, s.threads);
   return info.Env().Undefined();
@@ -192,6 +210,7 @@ Napi::Value BinaryGemmBits(const Napi::CallbackInfo& info) {
   const auto bias = a.f32opt(8, "bias", N);
   const auto shift = a.f32opt(9, "shift", N);
   const double thr = a.number(10, "threshold");
+  if (std::isinf(thr) && thr < 0) a.error("BK7002", "threshold is -Infinity, needs a number above it");
   if (K > (int64_t{1} << 30)) a.error("BK7001", "size K is " + std::to_string(K) + ", needs at most 2^30 for the popcount GEMM");
   const SetState& s = state(info);
   s.ops->binaryGemmBits(U, out.p, A.p, B.p, M, K, N, scale, cs.p, bias.p, shift.p, thr, batch, s.threads);
@@ -212,6 +231,7 @@ Napi::Value AttentionProbsBits(const Napi::CallbackInfo& info) {
   const auto mask = a.f32opt(7, "maskBias", mul((batch + ppm - 1) / ppm, N));
   const auto shift = a.f32opt(9, "shift", N);
   const double thr = a.number(10, "threshold");
+  if (std::isinf(thr) && thr < 0) a.error("BK7002", "threshold is -Infinity, needs a number above it");
   if (K > (int64_t{1} << 30)) a.error("BK7001", "size K is " + std::to_string(K) + ", needs at most 2^30 for the popcount GEMM");
   const SetState& s = state(info);
   s.ops->attentionBits(out.p, Q.p, Kb.p, M, K, N, scale, mask.p, ppm, shift.p, thr, batch, s.threads);
@@ -225,6 +245,7 @@ Napi::Value PackBitsTransposed(const Napi::CallbackInfo& info) {
   const auto x = a.f32(1, "x", mul(B, mul(T, C)));
   const auto shift = a.f32opt(2, "shift", C);
   const double thr = a.number(3, "threshold");
+  if (std::isinf(thr) && thr < 0) a.error("BK7002", "threshold is -Infinity, needs a number above it");
   const SetState& s = state(info);
   s.ops->packBitsT(out.p, x.p, shift.p, thr, B, T, C, s.threads);
   return info.Env().Undefined();
@@ -354,11 +375,33 @@ Napi::Value ResidualLayerNorm(const Napi::CallbackInfo& info) {
   const int64_t R = a.dim(5, "R"), C = a.dim(6, "C");
   const auto y = a.f32(0, "y", mul(R, C));
   const auto x = a.f32(1, "x", mul(R, C));
-  const auto residual = a.f32(2, "residual", mul(R, C));
+  const auto residual = a.f32opt(2, "residual", mul(R, C));
   const auto gamma = a.f32(3, "gamma", C);
   const auto beta = a.f32(4, "beta", C);
   const double eps = a.number(7, "eps");
-  bk::residualLayerNorm(state(info).ops, y.p, x.p, residual.p, gamma.p, beta.p, R, C, eps, state(info).threads);
+  bk::PackSpec packs[8];
+  int npacks = 0;
+  const Napi::Value pv = info[8];
+  if (!pv.IsUndefined() && !pv.IsNull()) {
+    if (!pv.IsArray()) a.error("BK7001", "packs must be an array of { bits, shift, threshold }");
+    const Napi::Array arr = pv.As<Napi::Array>();
+    if (arr.Length() > 8) a.error("BK7001", std::to_string(arr.Length()) + " packs, at most 8");
+    for (uint32_t i = 0; i < arr.Length(); i++) {
+      const Napi::Value e = arr.Get(i);
+      if (!e.IsObject()) a.error("BK7001", "packs[" + std::to_string(i) + "] must be an object { bits, shift, threshold }");
+      const Napi::Object o = e.As<Napi::Object>();
+      const std::string at = "packs[" + std::to_string(i) + "].";
+      packs[i].bits = typedProp<uint32_t>(a, o, "bits", (at + "bits").c_str(), napi_uint32_array, "Uint32Array", packedLen(R, C), false);
+      packs[i].shift = typedProp<float>(a, o, "shift", (at + "shift").c_str(), napi_float32_array, "Float32Array", C, true);
+      const Napi::Value t = o.Get("threshold");
+      if (!t.IsNumber()) a.error("BK7001", at + "threshold must be a number");
+      packs[i].threshold = t.As<Napi::Number>().DoubleValue();
+      if (std::isinf(packs[i].threshold) && packs[i].threshold < 0) a.error("BK7002", at + "threshold is -Infinity, needs a number above it");
+      npacks++;
+    }
+  }
+  bk::residualLayerNorm(state(info).ops, y.p, x.p, residual.p, gamma.p, beta.p, R, C, eps, packs, npacks,
+                        state(info).threads);
   return info.Env().Undefined();
 }
 

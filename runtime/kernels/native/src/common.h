@@ -3,6 +3,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace bk {
 
@@ -58,6 +59,16 @@ void softmaxRow(float* y, const float* x, const float* mask, double scale, int64
 void layerNormRow(float* y, float* mean, float* rstd, const float* x, const float* gamma, const float* beta, int64_t C,
                   double eps);
 }  // namespace scalar
+
+/** The smallest float >= thr: for a float x, x >= thr exactly when x >= floatAtLeast(thr). */
+float floatAtLeast(double thr);
+/**
+ * The float thresholds of a packing with a shift, so that packing compares floats: t[k] = the smallest float x with
+ * double(x) + double(shift[k]) >= thr (NaN when there is none), and x >= t[k] is then exactly that comparison for every
+ * float x, because a rounded sum is monotone in x. (At thr = -Infinity it is not: x = +Inf with shift -Inf gives NaN;
+ * the kernels reject that threshold.) Empty when shift is null: compare with floatAtLeast(thr).
+ */
+std::vector<float> packThresholds(const float* shift, double thr, int64_t n);
 
 struct PathOps {
   const char* name;
@@ -121,6 +132,8 @@ struct PathOps {
    * add, nullable), softmaxRow per row, then packed: bit = (double(p) + shift[j] >= threshold). out rows of
    * 2*ceil(N/64) uint32.
    */
+  /** packBits of one row: n values -> ceil(n/64) words; bit = x >= (t ? t[k] : thrF) (packThresholds, floatAtLeast). */
+  void (*packRow)(uint32_t* out, const float* x, const float* t, float thrF, int64_t n);
   void (*attentionBits)(uint32_t* out, const uint32_t* Q, const uint32_t* K, int64_t M, int64_t Kd, int64_t N,
                         double scale, const float* mask, int64_t productsPerMask, const float* shift, double threshold,
                         int64_t batch, int threads);

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -201,18 +202,77 @@ void layerNormForward(const PathOps* ops, float* y, float* mean, float* rstd, co
   });
 }
 
+float floatAtLeast(double thr) {
+  float t = static_cast<float>(thr);
+  if (static_cast<double>(t) < thr) t = std::nextafter(t, INFINITY);
+  return t;
+}
+
+namespace {
+// Floats in value order as unsigned keys (-Inf .. -0, +0 .. +Inf ascending; NaNs fall outside that range).
+inline uint32_t orderKey(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, sizeof u);
+  return (u & 0x80000000u) != 0 ? ~u : (u | 0x80000000u);
+}
+inline float fromKey(uint32_t k) {
+  const uint32_t u = (k & 0x80000000u) != 0 ? (k & 0x7fffffffu) : ~k;
+  float f;
+  std::memcpy(&f, &u, sizeof f);
+  return f;
+}
+}  // namespace
+
+std::vector<float> packThresholds(const float* shift, double thr, int64_t n) {
+  std::vector<float> t;
+  if (shift == nullptr) return t;
+  t.resize(static_cast<size_t>(n));
+  const uint32_t lo0 = orderKey(-INFINITY), hi0 = orderKey(INFINITY);
+  for (int64_t k = 0; k < n; k++) {
+    const double s = shift[k];
+    const auto pass = [&](float x) { return static_cast<double>(x) + s >= thr; };
+    if (!pass(INFINITY)) {
+      t[k] = std::numeric_limits<float>::quiet_NaN();
+      continue;
+    }
+    // the first key that passes (the predicate is monotone over the ordered keys)
+    uint32_t lo = lo0, hi = hi0;
+    while (lo < hi) {
+      const uint32_t mid = lo + (hi - lo) / 2;
+      if (pass(fromKey(mid))) hi = mid;
+      else lo = mid + 1;
+    }
+    t[k] = fromKey(lo);
+  }
+  return t;
+}
+
 void residualLayerNorm(const PathOps* ops, float* y, const float* x, const float* residual, const float* gamma,
-                       const float* beta, int64_t R, int64_t C, double eps, int threads) {
+                       const float* beta, int64_t R, int64_t C, double eps, const PackSpec* packs, int npacks,
+                       int threads) {
   if (C == 0) return;
+  const int64_t u32 = 2 * ((C + 63) / 64);
+  float thrF[8];
+  std::vector<float> tv[8];
+  for (int p = 0; p < npacks && p < 8; p++) {
+    thrF[p] = floatAtLeast(packs[p].threshold);
+    tv[p] = packThresholds(packs[p].shift, packs[p].threshold, C);
+  }
   par_range(threads, R, imin(R, ceil_div(kGrain / 2, C)), [&](int64_t r0, int64_t r1) {
     // the row's float32 sum (add's operation) in a per-thread buffer that stays in L1
     float* u = static_cast<float*>(thread_scratch(1, sizeof(float) * static_cast<size_t>(C)));
     for (int64_t r = r0; r < r1; r++) {
       const float* a = x + r * C;
-      const float* b = residual + r * C;
-      for (int64_t c = 0; c < C; c++) u[c] = a[c] + b[c];
+      const float* in = a;
+      if (residual != nullptr) {
+        const float* b = residual + r * C;
+        for (int64_t c = 0; c < C; c++) u[c] = a[c] + b[c];
+        in = u;
+      }
       float mean, rstd;
-      ops->layerNormRow(y + r * C, &mean, &rstd, u, gamma, beta, C, eps);
+      ops->layerNormRow(y + r * C, &mean, &rstd, in, gamma, beta, C, eps);
+      for (int p = 0; p < npacks; p++)
+        ops->packRow(packs[p].bits + r * u32, y + r * C, tv[p].empty() ? nullptr : tv[p].data(), thrF[p], C);
     }
   });
 }

@@ -25,9 +25,19 @@ void softmaxForward(const PathOps* ops, float* y, const float* x, const float* m
 void softmaxBackward(float* dX, const float* dY, const float* y, double scale, int64_t R, int64_t C, int threads);
 void layerNormForward(const PathOps* ops, float* y, float* mean, float* rstd, const float* x, const float* gamma,
                       const float* beta, int64_t R, int64_t C, double eps, int threads);
-/** y = LayerNorm(float32(x + residual)) row by row: add then layerNormForward in one pass (mean, rstd not kept). */
+/** One output of a fused kernel packed for a following 1-bit quantizer (kernels.ts PackTarget). */
+struct PackSpec {
+  uint32_t* bits;
+  const float* shift;  // nullable
+  double threshold;
+};
+/**
+ * y = LayerNorm(float32(x + residual)) row by row (residual nullable): add then layerNormForward in one pass (mean,
+ * rstd not kept); each row of y is then packed into every pack's bits while it is in L1.
+ */
 void residualLayerNorm(const PathOps* ops, float* y, const float* x, const float* residual, const float* gamma,
-                       const float* beta, int64_t R, int64_t C, double eps, int threads);
+                       const float* beta, int64_t R, int64_t C, double eps, const PackSpec* packs, int npacks,
+                       int threads);
 void layerNormBackward(float* dX, float* dGamma, float* dBeta, const float* dY, const float* x, const float* mean,
                        const float* rstd, const float* gamma, int64_t R, int64_t C, int threads);
 void embeddingForward(float* y, const int32_t* ids, const float* table, int64_t n, int64_t C, int threads);

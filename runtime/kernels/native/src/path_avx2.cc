@@ -67,7 +67,7 @@ void bkern(const uint32_t* a, int64_t lda32, const uint64_t* bp, int64_t W, floa
            const BinEpilogue& e);
 
 #define BK_AVX_TRANSPOSE 1
-void pack_row(uint32_t* o, const float* x, const float* shift, double thr, float thrF, int64_t K);
+void pack_row(uint32_t* o, const float* x, const float* t, float thrF, int64_t K);
 void softmax_row(float* y, const float* x, const float* mask, double scale, int64_t C);
 
 #include "gemm_driver.inc"
@@ -127,39 +127,26 @@ void bkern(const uint32_t* a, int64_t lda32, const uint64_t* bp, int64_t W, floa
 struct PackCtx {
   uint32_t* out;
   const float* x;
-  const float* shift;
-  double thr;
-  float thrF;  // the smallest float >= thr: for a float x, x >= thr exactly when x >= thrF
+  const float* t;  // per-column float thresholds (packThresholds), or null: thrF
+  float thrF;      // the smallest float >= thr: for a float x, x >= thr exactly when x >= thrF
   int64_t R, K, rowsPerTask;
 };
 
-void pack_row(uint32_t* o, const float* x, const float* shift, double thr, float thrF, int64_t K) {
+void pack_row(uint32_t* o, const float* x, const float* t, float thrF, int64_t K) {
   const int64_t W = ceil_div(K, 64);
   const __m256 tf = _mm256_set1_ps(thrF);
-  const __m256d td = _mm256_set1_pd(thr);
   for (int64_t w = 0; w < W; w++) {
     const int64_t k0 = w * 64, n = imin(64, K - k0);
     uint64_t bits = 0;
     if (n == 64) {
-      if (shift == nullptr) {
-        for (int q = 0; q < 8; q++) {
-          const __m256 v = _mm256_loadu_ps(x + k0 + 8 * q);
-          bits |= static_cast<uint64_t>(_mm256_movemask_ps(_mm256_cmp_ps(v, tf, _CMP_GE_OQ))) << (8 * q);
-        }
-      } else {
-        for (int q = 0; q < 16; q++) {
-          const __m256d u = _mm256_add_pd(_mm256_cvtps_pd(_mm_loadu_ps(x + k0 + 4 * q)),
-                                          _mm256_cvtps_pd(_mm_loadu_ps(shift + k0 + 4 * q)));
-          bits |= static_cast<uint64_t>(_mm256_movemask_pd(_mm256_cmp_pd(u, td, _CMP_GE_OQ))) << (4 * q);
-        }
+      for (int q = 0; q < 8; q++) {
+        const __m256 v = _mm256_loadu_ps(x + k0 + 8 * q);
+        const __m256 th = t == nullptr ? tf : _mm256_loadu_ps(t + k0 + 8 * q);
+        bits |= static_cast<uint64_t>(_mm256_movemask_ps(_mm256_cmp_ps(v, th, _CMP_GE_OQ))) << (8 * q);
       }
-    } else if (shift == nullptr) {
-      for (int64_t i = 0; i < n; i++)
-        if (x[k0 + i] >= thrF) bits |= static_cast<uint64_t>(1) << i;
     } else {
       for (int64_t i = 0; i < n; i++)
-        if (static_cast<double>(x[k0 + i]) + static_cast<double>(shift[k0 + i]) >= thr)
-          bits |= static_cast<uint64_t>(1) << i;
+        if (x[k0 + i] >= (t == nullptr ? thrF : t[k0 + i])) bits |= static_cast<uint64_t>(1) << i;
     }
     o[2 * w] = static_cast<uint32_t>(bits);
     o[2 * w + 1] = static_cast<uint32_t>(bits >> 32);
@@ -170,11 +157,12 @@ void pack_task(void* vctx, int64_t t, int) {
   const PackCtx& p = *static_cast<const PackCtx*>(vctx);
   const int64_t u32 = 2 * ceil_div(p.K, 64);
   const int64_t r1 = imin(p.R, (t + 1) * p.rowsPerTask);
-  for (int64_t r = t * p.rowsPerTask; r < r1; r++) pack_row(p.out + r * u32, p.x + r * p.K, p.shift, p.thr, p.thrF, p.K);
+  for (int64_t r = t * p.rowsPerTask; r < r1; r++) pack_row(p.out + r * u32, p.x + r * p.K, p.t, p.thrF, p.K);
 }
 
 void pack_bits(uint32_t* out, const float* x, const float* shift, double thr, int64_t R, int64_t K, int threads) {
-  PackCtx p{out, x, shift, thr, float_at_least(thr), R, K, 0};
+  const std::vector<float> tv = packThresholds(shift, thr, K);
+  PackCtx p{out, x, tv.empty() ? nullptr : tv.data(), floatAtLeast(thr), R, K, 0};
   if (static_cast<double>(R) * static_cast<double>(K) < 1.0e5) threads = 1;
   p.rowsPerTask = imin(R, ceil_div(R, 4 * static_cast<int64_t>(threads > 0 ? threads : 1)));
   if (p.rowsPerTask < 1) return;
@@ -305,7 +293,7 @@ namespace {
 // the element-wise spans are the plain C++ ones (identical results; AVX2 versions not written yet)
 const PathOps kOps = {"avx2", gemm, pack_bits, binary_gemm, scalar::aqForward, scalar::aqBackward,
                       scalar::signSelect, scalar::streamSums, scalar::adamw, softmax_row, layer_norm_row,
-                      binary_gemm_bits, pack_bits_t, attention_bits};
+                      binary_gemm_bits, pack_bits_t, pack_row, attention_bits};
 }
 const PathOps* path_avx2() { return &kOps; }
 }  // namespace bk

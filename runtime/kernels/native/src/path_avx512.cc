@@ -69,7 +69,7 @@ void bkern(const uint32_t* a, int64_t lda32, const uint64_t* bp, int64_t W, floa
            const BinEpilogue& e);
 
 #define BK_AVX_TRANSPOSE 1
-void pack_row(uint32_t* o, const float* x, const float* shift, double thr, float thrF, int64_t K);
+void pack_row(uint32_t* o, const float* x, const float* t, float thrF, int64_t K);
 void softmax_row(float* y, const float* x, const float* mask, double scale, int64_t C);
 
 #include "gemm_driver.inc"
@@ -124,34 +124,23 @@ void bkern(const uint32_t* a, int64_t lda32, const uint64_t* bp, int64_t W, floa
 struct PackCtx {
   uint32_t* out;
   const float* x;
-  const float* shift;
-  double thr;
-  float thrF;  // the smallest float >= thr: for a float x, x >= thr exactly when x >= thrF
+  const float* t;  // per-column float thresholds (packThresholds), or null: thrF
+  float thrF;      // the smallest float >= thr: for a float x, x >= thr exactly when x >= thrF
   int64_t R, K, rowsPerTask;
 };
 
-void pack_row(uint32_t* o, const float* x, const float* shift, double thr, float thrF, int64_t K) {
+void pack_row(uint32_t* o, const float* x, const float* t, float thrF, int64_t K) {
   const int64_t W = ceil_div(K, 64);
   const __m512 tf = _mm512_set1_ps(thrF);
-  const __m512d td = _mm512_set1_pd(thr);
   for (int64_t w = 0; w < W; w++) {
     const int64_t k0 = w * 64, n = imin(64, K - k0);
     uint64_t bits = 0;
-    if (shift == nullptr) {
-      for (int q = 0; q < 4 && 16 * q < n; q++) {
-        const int64_t left = n - 16 * q;
-        const __mmask16 m = left >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << left) - 1);
-        const __m512 v = _mm512_maskz_loadu_ps(m, x + k0 + 16 * q);
-        bits |= static_cast<uint64_t>(_mm512_mask_cmp_ps_mask(m, v, tf, _CMP_GE_OQ)) << (16 * q);
-      }
-    } else {
-      for (int q = 0; q < 8 && 8 * q < n; q++) {
-        const int64_t left = n - 8 * q;
-        const __mmask8 m = left >= 8 ? static_cast<__mmask8>(0xff) : static_cast<__mmask8>((1u << left) - 1);
-        const __m512d u = _mm512_add_pd(_mm512_cvtps_pd(_mm256_maskz_loadu_ps(m, x + k0 + 8 * q)),
-                                        _mm512_cvtps_pd(_mm256_maskz_loadu_ps(m, shift + k0 + 8 * q)));
-        bits |= static_cast<uint64_t>(_mm512_mask_cmp_pd_mask(m, u, td, _CMP_GE_OQ)) << (8 * q);
-      }
+    for (int q = 0; q < 4 && 16 * q < n; q++) {
+      const int64_t left = n - 16 * q;
+      const __mmask16 m = left >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << left) - 1);
+      const __m512 v = _mm512_maskz_loadu_ps(m, x + k0 + 16 * q);
+      const __m512 th = t == nullptr ? tf : _mm512_maskz_loadu_ps(m, t + k0 + 16 * q);
+      bits |= static_cast<uint64_t>(_mm512_mask_cmp_ps_mask(m, v, th, _CMP_GE_OQ)) << (16 * q);
     }
     o[2 * w] = static_cast<uint32_t>(bits);
     o[2 * w + 1] = static_cast<uint32_t>(bits >> 32);
@@ -162,13 +151,12 @@ void pack_task(void* vctx, int64_t t, int) {
   const PackCtx& p = *static_cast<const PackCtx*>(vctx);
   const int64_t u32 = 2 * ceil_div(p.K, 64);
   const int64_t r1 = imin(p.R, (t + 1) * p.rowsPerTask);
-  for (int64_t r = t * p.rowsPerTask; r < r1; r++) pack_row(p.out + r * u32, p.x + r * p.K, p.shift, p.thr, p.thrF, p.K);
+  for (int64_t r = t * p.rowsPerTask; r < r1; r++) pack_row(p.out + r * u32, p.x + r * p.K, p.t, p.thrF, p.K);
 }
 
 // packBitsTransposed with the bits set in vector lanes: a task is (batch row b, 64-step slice w of T); it reads the
-// slice's rows front to back (sequential memory), and for each t compares 16 channels at once (packBits's
-// comparison: float >= thrF without a shift, double(x) + double(shift) >= thr with one), ORing bit t into 16 uint64
-// channel words kept in an L1 buffer. No transposed copy is written.
+// slice's rows front to back (sequential memory), and for each t compares 16 channels at once against their float
+// thresholds, ORing bit t into 16 uint64 channel words kept in an L1 buffer. No transposed copy is written.
 void pack_t_task(void* vctx, int64_t task, int) {
   const PackTCtx& p = *static_cast<const PackTCtx*>(vctx);
   const int64_t W = ceil_div(p.T, 64);
@@ -181,25 +169,14 @@ void pack_t_task(void* vctx, int64_t task, int) {
     _mm512_store_si512(acc + 16 * q + 8, _mm512_setzero_si512());
   }
   const __m512 tf = _mm512_set1_ps(p.thrF);
-  const __m512d td = _mm512_set1_pd(p.thr);
   for (int64_t i = 0; i < tn; i++) {
     const float* row = p.x + (b * p.T + t0 + i) * p.C;
     const __m512i bit = _mm512_set1_epi64(static_cast<long long>(uint64_t{1} << i));
     for (int64_t q = 0; q < nCB; q++) {
       const int64_t c0 = 16 * q, cn = imin(16, p.C - c0);
       const __mmask16 m16 = cn >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << cn) - 1);
-      __mmask16 ge;
-      if (p.shift == nullptr) {
-        ge = _mm512_mask_cmp_ps_mask(m16, _mm512_maskz_loadu_ps(m16, row + c0), tf, _CMP_GE_OQ);
-      } else {
-        const __mmask8 mlo = static_cast<__mmask8>(m16 & 0xff), mhi = static_cast<__mmask8>(m16 >> 8);
-        const __m512d ulo = _mm512_add_pd(_mm512_cvtps_pd(_mm256_maskz_loadu_ps(mlo, row + c0)),
-                                          _mm512_cvtps_pd(_mm256_maskz_loadu_ps(mlo, p.shift + c0)));
-        const __m512d uhi = _mm512_add_pd(_mm512_cvtps_pd(_mm256_maskz_loadu_ps(mhi, row + c0 + 8)),
-                                          _mm512_cvtps_pd(_mm256_maskz_loadu_ps(mhi, p.shift + c0 + 8)));
-        ge = static_cast<__mmask16>(_mm512_mask_cmp_pd_mask(mlo, ulo, td, _CMP_GE_OQ) |
-                                    (static_cast<unsigned>(_mm512_mask_cmp_pd_mask(mhi, uhi, td, _CMP_GE_OQ)) << 8));
-      }
+      const __m512 th = p.t == nullptr ? tf : _mm512_maskz_loadu_ps(m16, p.t + c0);
+      const __mmask16 ge = _mm512_mask_cmp_ps_mask(m16, _mm512_maskz_loadu_ps(m16, row + c0), th, _CMP_GE_OQ);
       uint64_t* a = acc + 16 * q;
       _mm512_store_si512(a, _mm512_mask_or_epi64(_mm512_load_si512(a), static_cast<__mmask8>(ge & 0xff), _mm512_load_si512(a), bit));
       _mm512_store_si512(a + 8, _mm512_mask_or_epi64(_mm512_load_si512(a + 8), static_cast<__mmask8>(ge >> 8), _mm512_load_si512(a + 8), bit));
@@ -215,13 +192,15 @@ void pack_t_task(void* vctx, int64_t task, int) {
 void pack_bits_t_avx512(uint32_t* out, const float* x, const float* shift, double thr, int64_t B, int64_t T, int64_t C,
                         int threads) {
   if (B == 0 || C == 0 || T == 0) return;
-  PackTCtx p{out, x, shift, thr, float_at_least(thr), B, T, C};
+  const std::vector<float> tv = packThresholds(shift, thr, C);
+  PackTCtx p{out, x, tv.empty() ? nullptr : tv.data(), floatAtLeast(thr), B, T, C};
   if (static_cast<double>(B) * static_cast<double>(T) * static_cast<double>(C) < 1.0e5) threads = 1;
   parallel_tasks(threads, B * ceil_div(T, 64), pack_t_task, &p);
 }
 
 void pack_bits(uint32_t* out, const float* x, const float* shift, double thr, int64_t R, int64_t K, int threads) {
-  PackCtx p{out, x, shift, thr, float_at_least(thr), R, K, 0};
+  const std::vector<float> tv = packThresholds(shift, thr, K);
+  PackCtx p{out, x, tv.empty() ? nullptr : tv.data(), floatAtLeast(thr), R, K, 0};
   if (static_cast<double>(R) * static_cast<double>(K) < 1.0e5) threads = 1;
   p.rowsPerTask = imin(R, ceil_div(R, 4 * static_cast<int64_t>(threads > 0 ? threads : 1)));
   if (p.rowsPerTask < 1) return;
@@ -578,7 +557,7 @@ namespace bk {
 namespace {
 const PathOps kOps = {"avx512",    gemm,        pack_bits,  binary_gemm,   aq_forward,     aq_backward,
                       sign_select, stream_sums, adamw,      softmax_row,   layer_norm_row, binary_gemm_bits,
-                      pack_bits_t_avx512, attention_bits};
+                      pack_bits_t_avx512, pack_row, attention_bits};
 }
 const PathOps* path_avx512() { return &kOps; }
 }  // namespace bk

@@ -38,7 +38,7 @@ void bkern(const uint32_t* a, int64_t lda32, const uint64_t* bp, int64_t W, floa
            const BinEpilogue& e);
 
 #define BK_AVX_TRANSPOSE 0
-void pack_row(uint32_t* o, const float* x, const float* shift, double thr, float thrF, int64_t K);
+void pack_row(uint32_t* o, const float* x, const float* t, float thrF, int64_t K);
 // the plain C++ softmax row (common.h), under the name the driver uses
 inline void softmax_row(float* y, const float* x, const float* mask, double scale, int64_t C) {
   scalar::softmaxRow(y, x, mask, scale, C);
@@ -82,23 +82,18 @@ void bkern(const uint32_t* a, int64_t lda32, const uint64_t* bp, int64_t W, floa
 struct PackCtx {
   uint32_t* out;
   const float* x;
-  const float* shift;
-  double thr;
+  const float* t;  // per-column float thresholds (packThresholds), or null: thrF
+  float thrF;      // the smallest float >= thr: for a float x, x >= thr exactly when x >= thrF
   int64_t R, K, rowsPerTask;
 };
 
-void pack_row(uint32_t* o, const float* x, const float* shift, double thr, float, int64_t K) {
+void pack_row(uint32_t* o, const float* x, const float* t, float thrF, int64_t K) {
   const int64_t W = ceil_div(K, 64);
   for (int64_t h = 0; h < 2 * W; h++) {
     const int64_t k0 = h * 32, k1 = imin(K, k0 + 32);
     uint32_t bits = 0;
-    if (shift == nullptr) {
-      for (int64_t k = k0; k < k1; k++)
-        if (static_cast<double>(x[k]) >= thr) bits |= 1u << (k - k0);
-    } else {
-      for (int64_t k = k0; k < k1; k++)
-        if (static_cast<double>(x[k]) + static_cast<double>(shift[k]) >= thr) bits |= 1u << (k - k0);
-    }
+    for (int64_t k = k0; k < k1; k++)
+      if (x[k] >= (t == nullptr ? thrF : t[k])) bits |= 1u << (k - k0);
     o[h] = bits;
   }
 }
@@ -107,11 +102,12 @@ void pack_task(void* vctx, int64_t t, int) {
   const PackCtx& p = *static_cast<const PackCtx*>(vctx);
   const int64_t u32 = 2 * ceil_div(p.K, 64);
   const int64_t r1 = imin(p.R, (t + 1) * p.rowsPerTask);
-  for (int64_t r = t * p.rowsPerTask; r < r1; r++) pack_row(p.out + r * u32, p.x + r * p.K, p.shift, p.thr, 0.0f, p.K);
+  for (int64_t r = t * p.rowsPerTask; r < r1; r++) pack_row(p.out + r * u32, p.x + r * p.K, p.t, p.thrF, p.K);
 }
 
 void pack_bits(uint32_t* out, const float* x, const float* shift, double thr, int64_t R, int64_t K, int threads) {
-  PackCtx p{out, x, shift, thr, R, K, 0};
+  const std::vector<float> tv = packThresholds(shift, thr, K);
+  PackCtx p{out, x, tv.empty() ? nullptr : tv.data(), floatAtLeast(thr), R, K, 0};
   if (static_cast<double>(R) * static_cast<double>(K) < 1.0e5) threads = 1;
   p.rowsPerTask = imin(R, ceil_div(R, 4 * static_cast<int64_t>(threads > 0 ? threads : 1)));
   if (p.rowsPerTask < 1) return;
@@ -252,7 +248,7 @@ void layerNormRow(float* y, float* mean, float* rstd, const float* x, const floa
 const PathOps* path_portable() {
   static const PathOps ops = {"portable", gemm, pack_bits, binary_gemm, scalar::aqForward, scalar::aqBackward,
                               scalar::signSelect, scalar::streamSums, scalar::adamw, scalar::softmaxRow,
-                              scalar::layerNormRow, binary_gemm_bits, pack_bits_t, attention_bits};
+                              scalar::layerNormRow, binary_gemm_bits, pack_bits_t, pack_row, attention_bits};
   return &ops;
 }
 
