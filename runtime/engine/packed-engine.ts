@@ -235,30 +235,17 @@ export class PackedEngine {
   /** sum[R,C] = E_b[ids] + position[t] + type[types]: two float32 adds, the trainer's order. */
   private embed(sum: Float32Array, ids: Int32Array, types: Int32Array, R: number, C: number): void {
     const { word, position, type } = this.model.embeddings;
-    const buf = this.buf!;
-    const u32PerRow = 2 * Math.ceil(C / 64);
+    const positionIds = this.buf!.positionIds;
+    if (word.kind === 'binary') {
+      this.kernels.embeddingSumBinary(sum, ids, word.bits, word.rowScale, positionIds, position, types, type, R, C);
+      return;
+    }
+    // (Math.fround: the first sum rounded to float32 as the trainer's add stores it, without a store and reload)
     for (let r = 0; r < R; r++) {
-      const id = ids[r]!;
-      const pOff = buf.positionIds[r]! * C;
+      const eOff = ids[r]! * C;
+      const pOff = positionIds[r]! * C;
       const tOff = types[r]! * C;
-      const o = r * C;
-      // (Math.fround: the first sum rounded to float32 as the trainer's add stores it, without a store and reload)
-      if (word.kind === 'binary') {
-        const s = word.rowScale[id]!;
-        const ns = -s;
-        const bRow = id * u32PerRow;
-        for (let c0 = 0; c0 < C; c0 += 32) {
-          const bits = word.bits[bRow + (c0 >>> 5)]!;
-          const n = Math.min(32, C - c0);
-          for (let i = 0; i < n; i++) {
-            const c = c0 + i;
-            sum[o + c] = Math.fround(((bits >>> i) & 1 ? s : ns) + position[pOff + c]!) + type[tOff + c]!;
-          }
-        }
-      } else {
-        const eOff = id * C;
-        for (let c = 0; c < C; c++) sum[o + c] = Math.fround(word.table[eOff + c]! + position[pOff + c]!) + type[tOff + c]!;
-      }
+      for (let c = 0; c < C; c++) sum[r * C + c] = Math.fround(word.table[eOff + c]! + position[pOff + c]!) + type[tOff + c]!;
     }
   }
 

@@ -129,6 +129,12 @@ export interface Kernels {
    */
   attentionProbsBits(out: Uint32Array, Q: Uint32Array, K: Uint32Array, M: number, Kd: number, N: number, scale: number, maskBias: Float32Array | null, productsPerMask: number, shift: Float32Array | null, threshold: number, batch: number): void;
   /**
+   * The embedding sums of a model with a binarized word table: y[i,:] = ((bit ? s : -s) + position[positionIds[i],:],
+   * rounded to float32) + type[typeIds[i],:], with bit the word row ids[i] of `bits` (packed rows of C bits) and s =
+   * rowScale[ids[i]]: the trainer's binarized lookup and its two float32 adds. Ids are checked against each table.
+   */
+  embeddingSumBinary(y: Float32Array, ids: Int32Array, bits: Uint32Array, rowScale: Float32Array, positionIds: Int32Array, position: Float32Array, typeIds: Int32Array, type: Float32Array, n: number, C: number): void;
+  /**
    * y[R,C] = LayerNorm(x + residual) (residual may be null: LayerNorm(x)): add, then layerNormForward (mean and rstd
    * not kept), in one pass; each of `packs` (at most 8) also receives packBits(bits, y, shift, threshold, R, C) of
    * the output, made while its row is still in cache (the next layers' 1-bit input quantizers).

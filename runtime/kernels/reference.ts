@@ -398,6 +398,35 @@ function attentionProbsBits(out: Uint32Array, Q: Uint32Array, K: Uint32Array, M:
     out, Q, K, M, Kd, N, scale, maskBias, productsPerMask, shift, threshold, batch);
 }
 
+/** kernels.ts: sign bits x row scale + position, rounded to float32, + type (the trainer's order of adds). */
+export function embeddingSumBinary(y: Float32Array, ids: Int32Array, bits: Uint32Array, rowScale: Float32Array, positionIds: Int32Array, position: Float32Array,
+  typeIds: Int32Array, type: Float32Array, n: number, C: number): void {
+  const K = 'embeddingSumBinary';
+  checkDim(K, 'n', n);
+  checkDim(K, 'C', C);
+  checkLength(K, 'y', y, n * C);
+  checkLength(K, 'ids', ids, n);
+  checkLength(K, 'positionIds', positionIds, n);
+  checkLength(K, 'typeIds', typeIds, n);
+  const u32PerRow = 2 * Math.ceil(C / 64);
+  // the word table's rows: as many as both the bits and the scales hold
+  const V = Math.min(rowScale.length, u32PerRow > 0 ? Math.floor(bits.length / u32PerRow) : rowScale.length);
+  checkIds(K, ids, n, V * C, C);
+  checkIds(K, positionIds, n, position.length, C);
+  checkIds(K, typeIds, n, type.length, C);
+  for (let r = 0; r < n; r++) {
+    const id = ids[r]!;
+    const pOff = positionIds[r]! * C;
+    const tOff = typeIds[r]! * C;
+    const s = rowScale[id]!;
+    const bRow = id * u32PerRow;
+    for (let c = 0; c < C; c++) {
+      const e = (bits[bRow + (c >>> 5)]! >>> (c & 31)) & 1 ? s : -s;
+      y[r * C + c] = Math.fround(e + position[pOff + c]!) + type[tOff + c]!;
+    }
+  }
+}
+
 // ------------------------------------------------------------------ the set
 
 /** A fresh reference kernel set (stateless; every call returns an equivalent object). */
@@ -411,7 +440,7 @@ export function createReferenceKernels(): Kernels {
     reluForward, reluBackward, geluForward, geluBackward, tanhForward, tanhBackward,
     softmaxForward, softmaxBackward,
     layerNormForward, layerNormBackward,
-    embeddingForward, embeddingBackward, splitHeads, mergeHeads,
+    embeddingForward, embeddingBackward, embeddingSumBinary, splitHeads, mergeHeads,
     sum, sumAbs, sumSquares, min,
     binarizeWeight, binarizeRows, actQuantForward, actQuantBackward,
     adamw,

@@ -248,6 +248,7 @@ export function loadNativeKernels(options: NativeOptions = {}): NativeKernels {
     layerNormBackward: k('layerNormBackward') as Kernels['layerNormBackward'],
     embeddingForward: k('embeddingForward') as Kernels['embeddingForward'],
     embeddingBackward: k('embeddingBackward') as Kernels['embeddingBackward'],
+    embeddingSumBinary: k('embeddingSumBinary') as Kernels['embeddingSumBinary'],
     splitHeads: k('splitHeads') as Kernels['splitHeads'],
     mergeHeads: k('mergeHeads') as Kernels['mergeHeads'],
     sum: k('sum') as Kernels['sum'],

@@ -20,6 +20,7 @@ import { checkAdamWStep, checkBinaryGemm, checkBinaryGemmBits, checkDim, checkGe
 import { packedLength, wordsPerRow } from '../kernels.js';
 import type { AdamWOptions, Kernels } from '../kernels.js';
 import { attentionProbsBitsVia, packBitsTransposed } from '../reference-gemm.js';
+import { embeddingSumBinary } from '../reference.js';
 import { quantRange } from '../reference-quant.js';
 import { Arena, CHUNK } from './memory.js';
 import { findWasm, instantiate, wasmCandidates } from './module.js';
@@ -237,13 +238,14 @@ export function loadWasmKernels(options: WasmOptions = {}): Kernels {
     binaryGemmUS: (C, P, V, M, K, N, scale, colScale, bias = null, batch = 1) => binaryGemm('binaryGemmUS', ex.binaryGemmUS, 'P', 'V', C, P, V, M, K, N, scale, colScale, bias, batch),
 
     // The fused engine kernels, composed from this set's own kernels (the same bits; the saving is native-only) or,
-    // for the transposed packing, the reference's loop (a comparison per element, nothing to vectorize across the
-    // copy in and out of WASM memory).
+    // for the transposed packing and the embedding sums, the reference's loops (a comparison or two adds per element,
+    // nothing to gain across the copy in and out of WASM memory).
     binaryGemmSSBits: (out, A, B, M, K, N, scale, colScale, bias, shift, threshold, batch = 1) =>
       binaryGemmBits('binaryGemmSSBits', false, out, A, B, M, K, N, scale, colScale, bias, shift, threshold, batch),
     binaryGemmUSBits: (out, P, V, M, K, N, scale, colScale, bias, shift, threshold, batch = 1) =>
       binaryGemmBits('binaryGemmUSBits', true, out, P, V, M, K, N, scale, colScale, bias, shift, threshold, batch),
     packBitsTransposed,
+    embeddingSumBinary,
     attentionProbsBits: (out, Q, K, M, Kd, N, scale, maskBias, productsPerMask, shift, threshold, batch) =>
       attentionProbsBitsVia((y, x, R, C) => kernels.softmaxForward(y, x, null, 1, R, C, 1), kernels.binaryGemmSS, kernels.packBits,
         out, Q, K, M, Kd, N, scale, maskBias, productsPerMask, shift, threshold, batch),

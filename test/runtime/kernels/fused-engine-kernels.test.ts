@@ -139,6 +139,30 @@ describe('fused engine kernels: native paths and WASM agree with the reference',
     }
   });
 
+  for (const C of [1, 64, 70, 768]) {
+    it(`embeddingSumBinary C=${C}: the reference's float32 sums on every set; an id outside a table is BK7001`, () => {
+      const rng = new Rng(600 + C);
+      const [V, P, n] = [50, 20, 37];
+      const bits = randomBits(rng, V, C);
+      const rowScale = randSpecial(rng, V, [0, 1e-30]).map(Math.abs);
+      const position = randSpecial(rng, P * C, [0, -0]);
+      const type = randSpecial(rng, 2 * C, [0, -0]);
+      const ids = Int32Array.from({ length: n }, () => rng.int(V));
+      const positionIds = Int32Array.from({ length: n }, (_, i) => i % P);
+      const typeIds = Int32Array.from({ length: n }, (_, i) => i % 2);
+      const want = new Float32Array(n * C);
+      ref.embeddingSumBinary(want, ids, bits, rowScale, positionIds, position, typeIds, type, n, C);
+      for (const [name, k] of all) {
+        const got = new Float32Array(n * C).fill(NaN);
+        k.embeddingSumBinary(got, ids, bits, rowScale, positionIds, position, typeIds, type, n, C);
+        assertSameBits(got, want, name);
+        const bad = positionIds.slice();
+        bad[5] = P;
+        assert.throws(() => k.embeddingSumBinary(got, ids, bits, rowScale, bad, position, typeIds, type, n, C), { code: 'BK7001' }, `${name} position id out of range`);
+      }
+    });
+  }
+
   it('a threshold of -Infinity is refused (BK7002) by every packing kernel on every set', () => {
     const z = new Float32Array(4 * 70);
     for (const [name, k] of [['reference', ref] as [string, Kernels], ...all]) {

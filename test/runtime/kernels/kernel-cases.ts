@@ -55,6 +55,7 @@ export const kernelCases: Record<Method, () => unknown[]> = {
   layerNormForward: () => [f(R * C), f(R), f(R), f(R * C), f(C), f(C), R, C, 1e-5],
   layerNormBackward: () => [f(R * C), f(C), f(C), f(R * C), f(R * C), f(R), f(R).map(Math.abs), f(C), R, C],
   embeddingForward: () => [f(R * C), new Int32Array([0, 3, 1, 3, 2, 0]), f(4 * C), R, C],
+  embeddingSumBinary: () => [f(R * C), new Int32Array([0, 3, 1, 3, 2, 0]), u(4 * packedLength(1, C)), f(4), new Int32Array([1, 0, 2, 2, 0, 1]), f(3 * C), new Int32Array([0, 1, 1, 0, 0, 1]), f(2 * C), R, C],
   embeddingBackward: () => [f(4 * C), f(R * C), new Int32Array([0, 3, 1, 3, 2, 0]), R, C],
   splitHeads: () => [f(B * T * NH * HS), f(B * T * NH * HS), B, T, NH, HS],
   mergeHeads: () => [f(B * T * NH * HS), f(B * T * NH * HS), B, T, NH, HS],

@@ -445,6 +445,29 @@ Napi::Value EmbeddingForward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+/** embeddingSumBinary (y, ids, bits, rowScale, positionIds, position, typeIds, type, n, C). */
+Napi::Value EmbeddingSumBinary(const Napi::CallbackInfo& info) {
+  Args a(info, "embeddingSumBinary");
+  const int64_t n = a.dim(8, "n"), C = a.dim(9, "C");
+  const auto y = a.f32(0, "y", mul(n, C));
+  const auto ids = a.i32(1, "ids", n);
+  const auto bits = a.u32(2, "bits", 0);
+  const auto rowScale = a.f32(3, "rowScale", 0);
+  const auto positionIds = a.i32(4, "positionIds", n);
+  const auto position = a.f32(5, "position", 0);
+  const auto typeIds = a.i32(6, "typeIds", n);
+  const auto type = a.f32(7, "type", 0);
+  const uint64_t u32 = 2 * ((static_cast<uint64_t>(C) + 63) / 64);
+  // the word table's rows: as many as both the bits and the scales hold
+  const uint64_t V = u32 > 0 ? std::min<uint64_t>(rowScale.n, bits.n / u32) : rowScale.n;
+  checkIds(a, ids, n, static_cast<size_t>(mul(V, static_cast<uint64_t>(C))), C);
+  checkIds(a, positionIds, n, position.n, C);
+  checkIds(a, typeIds, n, type.n, C);
+  bk::embeddingSumBinary(y.p, ids.p, bits.p, rowScale.p, positionIds.p, position.p, typeIds.p, type.p, n, C,
+                         state(info).threads);
+  return info.Env().Undefined();
+}
+
 Napi::Value EmbeddingBackward(const Napi::CallbackInfo& info) {
   Args a(info, "embeddingBackward");
   const int64_t n = a.dim(3, "n"), C = a.dim(4, "C");
@@ -672,6 +695,7 @@ Napi::Value CreateSet(const Napi::CallbackInfo& info) {
   Set(env, o, s, "layerNormBackward", LayerNormBackward);
   Set(env, o, s, "embeddingForward", EmbeddingForward);
   Set(env, o, s, "embeddingBackward", EmbeddingBackward);
+  Set(env, o, s, "embeddingSumBinary", EmbeddingSumBinary);
   Set(env, o, s, "splitHeads", Heads<false>);
   Set(env, o, s, "mergeHeads", Heads<true>);
   Set(env, o, s, "sum", Sum);

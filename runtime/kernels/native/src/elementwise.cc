@@ -235,14 +235,36 @@ std::vector<float> packThresholds(const float* shift, double thr, int64_t n) {
       t[k] = std::numeric_limits<float>::quiet_NaN();
       continue;
     }
-    // the first key that passes (the predicate is monotone over the ordered keys)
-    uint32_t lo = lo0, hi = hi0;
-    while (lo < hi) {
+    if (pass(-INFINITY)) {
+      t[k] = -INFINITY;
+      continue;
+    }
+    // The answer is the first passing key in (key(-Inf), key(+Inf)]. Start next to thr - s, which is within a few
+    // ulps of it unless the sum absorbs x; walk at most 8 keys each way, else bisect (the predicate is monotone).
+    uint32_t lo = lo0, hi = hi0;  // pass(lo) false, pass(hi) true
+    const float guess = static_cast<float>(thr - s);
+    if (std::isfinite(guess)) {
+      uint32_t g = orderKey(guess);
+      if (pass(guess)) {
+        hi = g;
+        for (int i = 0; i < 8 && hi > lo0 + 1; i++) {
+          if (pass(fromKey(hi - 1))) hi--;
+          else { lo = hi - 1; break; }
+        }
+      } else {
+        lo = g;
+        for (int i = 0; i < 8 && lo + 1 < hi0; i++) {
+          if (!pass(fromKey(lo + 1))) lo++;
+          else { hi = lo + 1; break; }
+        }
+      }
+    }
+    while (hi - lo > 1) {
       const uint32_t mid = lo + (hi - lo) / 2;
       if (pass(fromKey(mid))) hi = mid;
-      else lo = mid + 1;
+      else lo = mid;
     }
-    t[k] = fromKey(lo);
+    t[k] = fromKey(hi);
   }
   return t;
 }
@@ -326,6 +348,25 @@ void embeddingForward(float* y, const int32_t* ids, const float* table, int64_t 
       const float* src = table + static_cast<int64_t>(ids[i]) * C;
       float* dst = y + i * C;
       for (int64_t c = 0; c < C; c++) dst[c] = src[c];
+    }
+  });
+}
+
+void embeddingSumBinary(float* y, const int32_t* ids, const uint32_t* bits, const float* rowScale,
+                        const int32_t* positionIds, const float* position, const int32_t* typeIds, const float* type,
+                        int64_t n, int64_t C, int threads) {
+  const int64_t u32 = 2 * ((C + 63) / 64);
+  par_range(threads, n, imin(n, ceil_div(kGrain, C > 0 ? C : 1)), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; r++) {
+      const float s = rowScale[ids[r]], ns = -s;
+      const uint32_t* w = bits + ids[r] * u32;
+      const float* p = position + positionIds[r] * C;
+      const float* t = type + typeIds[r] * C;
+      float* o = y + r * C;
+      for (int64_t c = 0; c < C; c++) {
+        const float e = ((w[c >> 5] >> (c & 31)) & 1u) != 0 ? s : ns;
+        o[c] = (e + p[c]) + t[c];  // two float32 adds, each rounded (no FMA, no excess precision on x86-64)
+      }
     }
   });
 }

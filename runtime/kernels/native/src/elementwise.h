@@ -42,6 +42,10 @@ void layerNormBackward(float* dX, float* dGamma, float* dBeta, const float* dY, 
                        const float* rstd, const float* gamma, int64_t R, int64_t C, int threads);
 void embeddingForward(float* y, const int32_t* ids, const float* table, int64_t n, int64_t C, int threads);
 void embeddingBackward(float* dTable, const float* dY, const int32_t* ids, int64_t n, int64_t C);
+/** y[i] = (sign bits of word row ids[i] x rowScale[ids[i]] + position row, rounded to float32) + type row. */
+void embeddingSumBinary(float* y, const int32_t* ids, const uint32_t* bits, const float* rowScale,
+                        const int32_t* positionIds, const float* position, const int32_t* typeIds, const float* type,
+                        int64_t n, int64_t C, int threads);
 /** mergeHeads = false: [B,T,NH,HS] -> [B,NH,T,HS]; true: the inverse. */
 void heads(float* y, const float* x, int64_t B, int64_t T, int64_t NH, int64_t HS, bool merge, int threads);
 // The kernels below take the dispatch path's element-wise spans (`ops`); results are identical on every path.
