@@ -211,9 +211,12 @@ async function main(): Promise<void> {
   for (const u of units) {
     const r = JSON.parse(readFileSync(join(unitDir(out, u.task, u.seed), 'rows.json'), 'utf8')) as { minutes: number; preset: Preset; rows: RowResult[] };
     unitMinutes += r.minutes;
-    // The settings each task ran with, as its units recorded them (a --reuse'd unit may predate a preset change).
-    const before = settings[u.task];
-    if (before && JSON.stringify(before) !== JSON.stringify(r.preset)) fail(`${u.task}: seeds ran with different settings (${unitDir(out, u.task, u.seed)}); rerun without --reuse`);
+    // The settings each task ran with, as its units recorded them: a --reuse'd unit must have run with this
+    // command's settings for its task (compared without the per-task table, which other tasks' changes alter).
+    const effective = (p: Preset) => JSON.stringify({ ...p, perTask: undefined });
+    if (effective(r.preset) !== effective(presetFor(preset, u.task))) {
+      fail(`${u.task}: ${unitDir(out, u.task, u.seed)} ran with other settings than this command's (${effective(r.preset)}); delete it or rerun without --reuse`);
+    }
     settings[u.task] = r.preset;
     rows.push(...r.rows.filter((x) => methods.some((m) => m.id === x.method)));
   }
