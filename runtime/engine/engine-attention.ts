@@ -13,16 +13,18 @@
  * The 1/sqrt(HS) scale (folded into the GEMM when it is a power of two) and the mask are applied as the trainer does
  * (scale, addBias), so that the float32 scores, and therefore the probabilities, are the trainer's to the bit.
  * P·V: V is packed along T per channel (packBitsTransposed: V^T per head, [B,NH,HS] rows of T bits, the reduction
- * axis of P·V); P is packed along its key axis with the probability quantizer's threshold. Either half falls back
- * to the trainer's FP formulation (actQuantForward, splitHeads, batched FP GEMM) when its quantizers are not both
- * 1 bit.
+ * axis of P·V); P is packed along its key axis with the probability quantizer's threshold, by the kernel that
+ * computes the scores, mask and softmax (attentionProbsBits) when 1/sqrt(HS) folds into the scale. When the output
+ * Linear is binary and heads are whole words, P·V emits that Linear's input bits (the float ctx is never written).
+ * Either half falls back to the trainer's FP formulation (actQuantForward, splitHeads, batched FP GEMM) when its
+ * quantizers are not both 1 bit.
  * A shift on projected Q/K/V (options.attentionShifts) enters the packing comparison (u + shift >= 0 in double, or a
  * float32 sum compared with 0 on the unfused Q/K path): either keeps the sign of the exact sum, so the bits are the
  * quantizer's.
  */
 import type { Kernels } from '../kernels/kernels.js';
-import { binaryLinearBits, binaryLinearFromBits, isBinaryLinear, isOneBit, linearForward, linearForwardBits, packThreshold, quantizeFloat, shiftFor, tieValue, type LinearScratch } from './engine-linear.js';
-import type { PackedActQuant, PackedLayer } from './packed-model.js';
+import { binaryLinearBits, binaryLinearFromBits, inputPackTarget, isBinaryLinear, isOneBit, linearForward, linearForwardBits, packThreshold, quantizeFloat, shiftFor, tieValue, type LinearScratch } from './engine-linear.js';
+import type { PackedActQuant, PackedLayer, PackedLinear } from './packed-model.js';
 
 /** Buffers of one attention call; sizes for capacity (B, T): R = B*T, BNH = B*NH. */
 export interface AttentionBuffers {
@@ -43,6 +45,7 @@ export interface AttentionBuffers {
   pBits: Uint32Array; // packedLength(BNH*T, T)
   ctxh: Float32Array; // [B,NH,T,HS]
   ctx: Float32Array; // [R,C] output
+  ctxBits: Uint32Array; // packedLength(R, C): the output packed for the next Linear (attentionForward's ctxLinear)
 }
 
 export interface AttentionDims {
@@ -66,6 +69,21 @@ function permuteHeads(out: Uint32Array, rowBits: Uint32Array, d: AttentionDims):
         const from = ((b * T + t) * NH + h) * w;
         const to = ((b * NH + h) * T + t) * w;
         for (let i = 0; i < w; i++) out[to + i] = rowBits[from + i]!;
+      }
+    }
+  }
+}
+
+/** permuteHeads' inverse: packed rows in [B,NH,T] order (headBits) -> [B,T,NH] order (out), whole words per head. */
+function mergeHeadBits(out: Uint32Array, headBits: Uint32Array, d: AttentionDims): void {
+  const { B, T, NH, HS } = d;
+  const w = 2 * Math.ceil(HS / 64);
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < NH; h++) {
+      for (let t = 0; t < T; t++) {
+        const from = ((b * NH + h) * T + t) * w;
+        const to = ((b * T + t) * NH + h) * w;
+        for (let i = 0; i < w; i++) out[to + i] = headBits[from + i]!;
       }
     }
   }
@@ -125,8 +143,13 @@ export function takesInputBits(layer: PackedLayer): boolean {
   return isBinaryLinear(layer.query) && isBinaryLinear(layer.key) && isBinaryLinear(layer.value);
 }
 
-/** x[B,T,C] -> buf.ctx[B,T,C]; maskBias[B,T] (0 or -10000); inBits: x already packed (takesInputBits), or null. */
-export function attentionForward(k: Kernels, layer: PackedLayer, buf: AttentionBuffers, lin: LinearScratch, x: Float32Array, maskBias: Float32Array, d: AttentionDims, inBits: AttentionInputBits | null = null): void {
+/**
+ * x[B,T,C] -> buf.ctx[B,T,C]; maskBias[B,T] (0 or -10000); inBits: x already packed (takesInputBits), or null.
+ * ctxLinear: the binary Linear that takes ctx next (the attention output), or null. When it is given and the heads
+ * are whole words, ctx is not written: its bits for that Linear's quantizer go to buf.ctxBits and the result is true.
+ */
+export function attentionForward(k: Kernels, layer: PackedLayer, buf: AttentionBuffers, lin: LinearScratch, x: Float32Array, maskBias: Float32Array, d: AttentionDims,
+  inBits: AttentionInputBits | null = null, ctxLinear: PackedLinear | null = null): boolean {
   const { B, T, NH, HS } = d;
   const R = B * T;
   const C = NH * HS;
@@ -196,6 +219,15 @@ export function attentionForward(k: Kernels, layer: PackedLayer, buf: AttentionB
     // V^T per head packed along T: row (b*NH + h)*HS + dd = b*C + c of the transposed packing, c = h*HS + dd
     k.packBitsTransposed(buf.vBits, buf.v, shiftFor(vQuant, C), 0, B, T, C);
     const scale = pQuant.scale * vQuant.scale;
+    if (ctxLinear !== null && HS % 64 === 0 && lin.ties === null) {
+      // straight to the output Linear's input bits: head h's P·V packed with its own channels' shifts (row h of the
+      // [NH, HS] shift), rows [B,NH,T] of whole words, then the words put back in [B,T,NH] order (ctx's layout)
+      const t = inputPackTarget(ctxLinear, buf.ctxBits);
+      if (pQuant.signed) k.binaryGemmSSBits(buf.rowBits, buf.pBits, buf.vBits, T, T, HS, scale, null, null, t.shift, t.threshold, BNH, NH);
+      else k.binaryGemmUSBits(buf.rowBits, buf.pBits, buf.vBits, T, T, HS, scale, null, null, t.shift, t.threshold, BNH, NH);
+      mergeHeadBits(buf.ctxBits, buf.rowBits, d);
+      return true;
+    }
     if (pQuant.signed) k.binaryGemmSS(buf.ctxh, buf.pBits, buf.vBits, T, T, HS, scale, null, null, BNH);
     else k.binaryGemmUS(buf.ctxh, buf.pBits, buf.vBits, T, T, HS, scale, null, null, BNH);
   } else {
@@ -208,4 +240,5 @@ export function attentionForward(k: Kernels, layer: PackedLayer, buf: AttentionB
     k.gemmNN(buf.ctxh, pq, buf.vh, T, T, HS, false, BNH);
   }
   k.mergeHeads(buf.ctx, buf.ctxh, B, T, NH, HS);
+  return false;
 }

@@ -124,7 +124,7 @@ export class PackedEngine {
       qBits: new Uint32Array(packedLength(R * NH, HS)), kBits: new Uint32Array(packedLength(R * NH, HS)), rowBits: new Uint32Array(packedLength(R * NH, HS)),
       qh: f(R * C), kh: f(R * C), vh: f(R * C), vBits: new Uint32Array(packedLength(BNH * HS, capT)),
       scores: f(BNH * capT * capT), probs: f(BNH * capT * capT), probsQ: f(BNH * capT * capT), pBits: new Uint32Array(packedLength(BNH * capT, capT)),
-      ctxh: f(R * C), ctx: f(R * C),
+      ctxh: f(R * C), ctx: f(R * C), ctxBits: new Uint32Array(packedLength(R, C)),
       pooledIn: f(capB * C), poolPre: f(capB * C), pooled: f(capB * C), logits: f(capB * NL),
     };
     return this.buf;
@@ -189,9 +189,11 @@ export class PackedEngine {
     const dims = { B, T, NH, HS };
     for (let l = 0; l < m.layers.length; l++) {
       const layer = m.layers[l]!;
-      attentionForward(k, layer, buf, buf.lin, x, buf.maskBias, dims, this.inputBits[l] ? inBits : null);
+      const ctxLinear = !this.countTies && isBinaryLinear(layer.attnOut) ? layer.attnOut : null;
+      const ctxPacked = attentionForward(k, layer, buf, buf.lin, x, buf.maskBias, dims, this.inputBits[l] ? inBits : null, ctxLinear);
       if (prof) t0 = this.tick(`L${l}.attention`, t0);
-      linearForward(k, buf.sum, buf.ctx, layer.attnOut, R, buf.lin);
+      if (ctxPacked) binaryLinearFromBits(k, buf.sum, buf.ctxBits, layer.attnOut, R);
+      else linearForward(k, buf.sum, buf.ctx, layer.attnOut, R, buf.lin);
       // FFN-1's GEMM emits FFN-2's input bits (ReLU and FFN-2's quantizer folded into its output stage)
       const folded = this.reluFolded[l]!;
       const ffnBits = folded !== null && isBinaryLinear(layer.intermediate);

@@ -97,17 +97,19 @@ export function checkBinaryGemm(kernel: string, C: Float32Array, A: Uint32Array,
 
 /** Binary GEMMs with a packed output: out[M, N bits] per product, A[M] and B[N] of K bits, shift[N]. */
 export function checkBinaryGemmBits(kernel: string, out: Uint32Array, A: Uint32Array, B: Uint32Array, M: number, K: number, N: number,
-  colScale: Float32Array | null, bias: Float32Array | null, shift: Float32Array | null, aName: string, bName: string, batch: number): void {
+  colScale: Float32Array | null, bias: Float32Array | null, shift: Float32Array | null, aName: string, bName: string, batch: number, shiftRows = 1): void {
   checkDim(kernel, 'M', M);
   checkDim(kernel, 'K', K);
   checkDim(kernel, 'N', N);
   checkDim(kernel, 'batch', batch);
+  checkDim(kernel, 'shiftRows', shiftRows);
+  if (shiftRows < 1) throw new BitkitError('BK7001', `${kernel}: size shiftRows is 0, needs at least 1`, { hint: HINT });
   checkLength(kernel, 'out', out, batch * packedLength(M, N));
   checkLength(kernel, aName, A, batch * packedLength(M, K));
   checkLength(kernel, bName, B, batch * packedLength(N, K));
   checkOptional(kernel, 'colScale', colScale, N);
   checkOptional(kernel, 'bias', bias, N);
-  checkOptional(kernel, 'shift', shift, N);
+  checkOptional(kernel, 'shift', shift, shiftRows * N);
 }
 
 /** attentionProbsBits: out[M, N bits], Q[M] and K[N] of Kd bits per product, maskBias[ceil(batch / ppm), N], shift[N]. */

@@ -110,10 +110,12 @@ export interface Kernels {
    * binaryGemmSS with its output packed instead of stored (the next 1-bit quantizer fused into the output stage):
    * bit n of out row m = 1 where C[m,n] + shift[n] >= threshold, with C[m,n] the float32 binaryGemmSS computes and the
    * comparison packBits makes (shift may be null). out: packedLength(M, N) per product; batch as binaryGemmSS.
+   * shiftRows: shift holds that many rows of N and product i uses row i % shiftRows (attention's heads: P·V of head h
+   * packed with its own channels' shifts); default 1.
    */
-  binaryGemmSSBits(out: Uint32Array, A: Uint32Array, B: Uint32Array, M: number, K: number, N: number, scale: number, colScale: Float32Array | null, bias: Float32Array | null, shift: Float32Array | null, threshold: number, batch?: number): void;
+  binaryGemmSSBits(out: Uint32Array, A: Uint32Array, B: Uint32Array, M: number, K: number, N: number, scale: number, colScale: Float32Array | null, bias: Float32Array | null, shift: Float32Array | null, threshold: number, batch?: number, shiftRows?: number): void;
   /** binaryGemmUS with its output packed, as binaryGemmSSBits. */
-  binaryGemmUSBits(out: Uint32Array, P: Uint32Array, V: Uint32Array, M: number, K: number, N: number, scale: number, colScale: Float32Array | null, bias: Float32Array | null, shift: Float32Array | null, threshold: number, batch?: number): void;
+  binaryGemmUSBits(out: Uint32Array, P: Uint32Array, V: Uint32Array, M: number, K: number, N: number, scale: number, colScale: Float32Array | null, bias: Float32Array | null, shift: Float32Array | null, threshold: number, batch?: number, shiftRows?: number): void;
   /**
    * Pack x[B,T,C] along its middle axis: out row b*C + c holds the T bits of x[b,t,c] + shift[c] >= threshold
    * (packBits's comparison; shift may be null). out: packedLength(B*C, T). Attention's V^T per head, packed along

@@ -224,8 +224,8 @@ export function binaryGemmUS(C: Float32Array, P: Uint32Array, V: Uint32Array, M:
  * it, then packed as packBits packs it.
  */
 function binaryGemmBits(kernel: string, unsignedA: boolean, out: Uint32Array, A: Uint32Array, B: Uint32Array, M: number, K: number, N: number, scale: number,
-  colScale: Float32Array | null, bias: Float32Array | null, shift: Float32Array | null, threshold: number, batch: number): void {
-  checkBinaryGemmBits(kernel, out, A, B, M, K, N, colScale, bias, shift, unsignedA ? 'P' : 'A', unsignedA ? 'V' : 'B', batch);
+  colScale: Float32Array | null, bias: Float32Array | null, shift: Float32Array | null, threshold: number, batch: number, shiftRows: number): void {
+  checkBinaryGemmBits(kernel, out, A, B, M, K, N, colScale, bias, shift, unsignedA ? 'P' : 'A', unsignedA ? 'V' : 'B', batch, shiftRows);
   checkThreshold(kernel, threshold);
   const c = new Float32Array(M * N);
   const la = packedLength(M, K), lb = packedLength(N, K), lo = packedLength(M, N);
@@ -234,18 +234,19 @@ function binaryGemmBits(kernel: string, unsignedA: boolean, out: Uint32Array, A:
     const b = B.subarray(i * lb, (i + 1) * lb);
     if (unsignedA) binaryGemmUS(c, a, b, M, K, N, scale, colScale, bias);
     else binaryGemmSS(c, a, b, M, K, N, scale, colScale, bias);
-    packBits(out.subarray(i * lo, (i + 1) * lo), c, shift, threshold, M, N);
+    const sh = shift === null ? null : shift.subarray((i % shiftRows) * N, (i % shiftRows + 1) * N);
+    packBits(out.subarray(i * lo, (i + 1) * lo), c, sh, threshold, M, N);
   }
 }
 
 export function binaryGemmSSBits(out: Uint32Array, A: Uint32Array, B: Uint32Array, M: number, K: number, N: number, scale: number, colScale: Float32Array | null,
-  bias: Float32Array | null, shift: Float32Array | null, threshold: number, batch = 1): void {
-  binaryGemmBits('binaryGemmSSBits', false, out, A, B, M, K, N, scale, colScale, bias, shift, threshold, batch);
+  bias: Float32Array | null, shift: Float32Array | null, threshold: number, batch = 1, shiftRows = 1): void {
+  binaryGemmBits('binaryGemmSSBits', false, out, A, B, M, K, N, scale, colScale, bias, shift, threshold, batch, shiftRows);
 }
 
 export function binaryGemmUSBits(out: Uint32Array, P: Uint32Array, V: Uint32Array, M: number, K: number, N: number, scale: number, colScale: Float32Array | null,
-  bias: Float32Array | null, shift: Float32Array | null, threshold: number, batch = 1): void {
-  binaryGemmBits('binaryGemmUSBits', true, out, P, V, M, K, N, scale, colScale, bias, shift, threshold, batch);
+  bias: Float32Array | null, shift: Float32Array | null, threshold: number, batch = 1, shiftRows = 1): void {
+  binaryGemmBits('binaryGemmUSBits', true, out, P, V, M, K, N, scale, colScale, bias, shift, threshold, batch, shiftRows);
 }
 
 /** out row b*C + c <- bits of x[b,t,c] + shift[c] >= threshold over t (packBits's comparison, padding bits 0). */

@@ -191,8 +191,8 @@ export function loadWasmKernels(options: WasmOptions = {}): Kernels {
   }
 
   function binaryGemmBits(k: string, unsignedA: boolean, out: Uint32Array, A: Uint32Array, B: Uint32Array, M: number, K: number, N: number, scale: number,
-    colScale: Float32Array | null, bias: Float32Array | null, shift: Float32Array | null, threshold: number, batch: number): void {
-    checkBinaryGemmBits(k, out, A, B, M, K, N, colScale, bias, shift, unsignedA ? 'P' : 'A', unsignedA ? 'V' : 'B', batch);
+    colScale: Float32Array | null, bias: Float32Array | null, shift: Float32Array | null, threshold: number, batch: number, shiftRows: number): void {
+    checkBinaryGemmBits(k, out, A, B, M, K, N, colScale, bias, shift, unsignedA ? 'P' : 'A', unsignedA ? 'V' : 'B', batch, shiftRows);
     checkThreshold(k, threshold);
     const c = new Float32Array(M * N);
     const la = packedLength(M, K), lb = packedLength(N, K), lo = packedLength(M, N);
@@ -201,7 +201,8 @@ export function loadWasmKernels(options: WasmOptions = {}): Kernels {
       const b = B.subarray(i * lb, (i + 1) * lb);
       if (unsignedA) kernels.binaryGemmUS(c, a, b, M, K, N, scale, colScale, bias);
       else kernels.binaryGemmSS(c, a, b, M, K, N, scale, colScale, bias);
-      kernels.packBits(out.subarray(i * lo, (i + 1) * lo), c, shift, threshold, M, N);
+      const sh = shift === null ? null : shift.subarray((i % shiftRows) * N, (i % shiftRows + 1) * N);
+      kernels.packBits(out.subarray(i * lo, (i + 1) * lo), c, sh, threshold, M, N);
     }
   }
 
@@ -240,10 +241,10 @@ export function loadWasmKernels(options: WasmOptions = {}): Kernels {
     // The fused engine kernels, composed from this set's own kernels (the same bits; the saving is native-only) or,
     // for the transposed packing and the embedding sums, the reference's loops (a comparison or two adds per element,
     // nothing to gain across the copy in and out of WASM memory).
-    binaryGemmSSBits: (out, A, B, M, K, N, scale, colScale, bias, shift, threshold, batch = 1) =>
-      binaryGemmBits('binaryGemmSSBits', false, out, A, B, M, K, N, scale, colScale, bias, shift, threshold, batch),
-    binaryGemmUSBits: (out, P, V, M, K, N, scale, colScale, bias, shift, threshold, batch = 1) =>
-      binaryGemmBits('binaryGemmUSBits', true, out, P, V, M, K, N, scale, colScale, bias, shift, threshold, batch),
+    binaryGemmSSBits: (out, A, B, M, K, N, scale, colScale, bias, shift, threshold, batch = 1, shiftRows = 1) =>
+      binaryGemmBits('binaryGemmSSBits', false, out, A, B, M, K, N, scale, colScale, bias, shift, threshold, batch, shiftRows),
+    binaryGemmUSBits: (out, P, V, M, K, N, scale, colScale, bias, shift, threshold, batch = 1, shiftRows = 1) =>
+      binaryGemmBits('binaryGemmUSBits', true, out, P, V, M, K, N, scale, colScale, bias, shift, threshold, batch, shiftRows),
     packBitsTransposed,
     embeddingSumBinary,
     attentionProbsBits: (out, Q, K, M, Kd, N, scale, maskBias, productsPerMask, shift, threshold, batch) =>

@@ -102,7 +102,7 @@ test('whole W1A1 forwards: the same predictions on every kernel set, logits with
   }
 });
 
-test('fused paths (LayerNorms packing the next inputs, Q/K and FFN-1 GEMMs emitting the next bits, ReLU folded) equal the unfused engine to the bit on every set', () => {
+test('fused paths (LayerNorms packing the next inputs; Q/K, P·V and FFN-1 GEMMs emitting the next bits; ReLU folded) equal the unfused engine to the bit on every set', () => {
   // HS = 64: each head is whole 64-bit words, so Q and K go straight to bits; FFN 200: FFN-1's output row ends
   // mid-word. The unfused engine is the one counting ties (it needs the float outputs), the one the trainer tests use.
   const cfg: BertConfig = { ...config, hidden: 128, heads: 2, intermediate: 200 };

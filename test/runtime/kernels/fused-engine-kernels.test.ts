@@ -203,6 +203,36 @@ describe('fused engine kernels: native paths and WASM agree with the reference',
     });
   }
 
+  for (const [batch, rows, M, K, N] of [[24, 12, 128, 128, 64], [6, 4, 9, 70, 65], [3, 1, 5, 64, 64], [2, 5, 3, 8, 7]] as const) {
+    it(`binaryGemmSSBits/USBits with shiftRows ${rows} over ${batch} products of ${M}x${K}x${N}: product i packs with shift row i % ${rows}`, () => {
+      const rng = new Rng(700 + batch + rows);
+      const A = randomBits(rng, batch * M, K), B = randomBits(rng, batch * N, K);
+      const shift = randSpecial(rng, rows * N, [0, -0.5, 0.5]);
+      for (const us of [false, true]) {
+        const want = new Uint32Array(batch * packedLength(M, N)).fill(0xdeadbeef);
+        if (us) ref.binaryGemmUSBits(want, A, B, M, K, N, 0.5, null, null, shift, 0.25, batch, rows);
+        else ref.binaryGemmSSBits(want, A, B, M, K, N, 0.5, null, null, shift, 0.25, batch, rows);
+        // the definition: one call per product with its shift row
+        const lo = packedLength(M, N), la = packedLength(M, K), lb = packedLength(N, K);
+        for (let i = 0; i < batch; i++) {
+          const one = new Uint32Array(lo);
+          const sh = shift.subarray((i % rows) * N, (i % rows + 1) * N);
+          if (us) ref.binaryGemmUSBits(one, A.subarray(i * la, (i + 1) * la), B.subarray(i * lb, (i + 1) * lb), M, K, N, 0.5, null, null, sh, 0.25);
+          else ref.binaryGemmSSBits(one, A.subarray(i * la, (i + 1) * la), B.subarray(i * lb, (i + 1) * lb), M, K, N, 0.5, null, null, sh, 0.25);
+          assertSameBits(want.subarray(i * lo, (i + 1) * lo), one, `reference product ${i}`);
+        }
+        for (const [name, k] of all) {
+          const out = new Uint32Array(batch * packedLength(M, N)).fill(0xdeadbeef);
+          if (us) k.binaryGemmUSBits(out, A, B, M, K, N, 0.5, null, null, shift, 0.25, batch, rows);
+          else k.binaryGemmSSBits(out, A, B, M, K, N, 0.5, null, null, shift, 0.25, batch, rows);
+          assertSameBits(out, want, `${name} ${us ? 'US' : 'SS'}`);
+          // a shift shorter than shiftRows rows is a size error
+          assert.throws(() => k.binaryGemmSSBits(out, A, B, M, K, N, 0.5, null, null, shift.subarray(0, rows * N - 1), 0.25, batch, rows), { code: 'BK7001' }, `${name} short shift`);
+        }
+      }
+    });
+  }
+
   for (const [B, T, C] of [[1, 1, 1], [2, 63, 5], [2, 64, 64], [3, 65, 100], [8, 128, 768], [1, 130, 65], [0, 4, 4]] as const) {
     it(`packBitsTransposed B=${B} T=${T} C=${C}: with and without shift, on views`, () => {
       const rng = new Rng(200 + B + T + C);

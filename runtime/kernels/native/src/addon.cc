@@ -202,18 +202,21 @@ Napi::Value BinaryGemmBits(const Napi::CallbackInfo& info) {
   Args a(info, U ? "binaryGemmUSBits" : "binaryGemmSSBits");
   const int64_t M = a.dim(3, "M"), K = a.dim(4, "K"), N = a.dim(5, "N");
   const int64_t batch = info[11].IsUndefined() ? 1 : a.dim(11, "batch");
+  const int64_t shiftRows = info[12].IsUndefined() ? 1 : a.dim(12, "shiftRows");
+  if (shiftRows < 1) a.error("BK7001", "size shiftRows is 0, needs at least 1");
   const auto out = a.u32(0, "out", mul(batch, packedLen(M, N)));
   const auto A = a.u32(1, U ? "P" : "A", mul(batch, packedLen(M, K)));
   const auto B = a.u32(2, U ? "V" : "B", mul(batch, packedLen(N, K)));
   const double scale = a.number(6, "scale");
   const auto cs = a.f32opt(7, "colScale", N);
   const auto bias = a.f32opt(8, "bias", N);
-  const auto shift = a.f32opt(9, "shift", N);
+  const auto shift = a.f32opt(9, "shift", mul(shiftRows, N));
   const double thr = a.number(10, "threshold");
   if (std::isinf(thr) && thr < 0) a.error("BK7002", "threshold is -Infinity, needs a number above it");
   if (K > (int64_t{1} << 30)) a.error("BK7001", "size K is " + std::to_string(K) + ", needs at most 2^30 for the popcount GEMM");
   const SetState& s = state(info);
-  s.ops->binaryGemmBits(U, out.p, A.p, B.p, M, K, N, scale, cs.p, bias.p, shift.p, thr, batch, s.threads);
+  s.ops->binaryGemmBits(U, out.p, A.p, B.p, M, K, N, scale, cs.p, bias.p, shift.p, thr, batch, shift.p == nullptr ? 1 : shiftRows,
+                        s.threads);
   return info.Env().Undefined();
 }
 

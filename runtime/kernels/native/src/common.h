@@ -119,11 +119,12 @@ struct PathOps {
   // Fused inference kernels of the packed engine (kernels.ts: binaryGemmSSBits/USBits, packBitsTransposed).
   /**
    * binaryGemm with the output packed instead of stored: out rows of 2*ceil(N/64) uint32 per product, bit n of row m
-   * = (double(C[m,n]) + shift[n] >= threshold) with C[m,n] the float32 binaryGemm would store (shift nullable).
+   * = (double(C[m,n]) + shift[n] >= threshold) with C[m,n] the float32 binaryGemm would store (shift nullable, with
+   * shiftRows rows of N: product i uses row i % shiftRows).
    */
   void (*binaryGemmBits)(bool unsignedP, uint32_t* out, const uint32_t* A, const uint32_t* B, int64_t M, int64_t K,
                          int64_t N, double scale, const float* colScale, const float* bias, const float* shift,
-                         double threshold, int64_t batch, int threads);
+                         double threshold, int64_t batch, int64_t shiftRows, int threads);
   /** x[B,T,C] packed along T: out row b*C + c (2*ceil(T/64) uint32) = bits of x[b,:,c] (+ shift[c]) >= threshold. */
   void (*packBitsT)(uint32_t* out, const float* x, const float* shift, double threshold, int64_t B, int64_t T,
                     int64_t C, int threads);
