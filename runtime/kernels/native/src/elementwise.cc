@@ -358,13 +358,18 @@ void embeddingSumBinary(float* y, const int32_t* ids, const uint32_t* bits, cons
   const int64_t u32 = 2 * ((C + 63) / 64);
   par_range(threads, n, imin(n, ceil_div(kGrain, C > 0 ? C : 1)), [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; r++) {
-      const float s = rowScale[ids[r]], ns = -s;
+      const float s = rowScale[ids[r]];
       const uint32_t* w = bits + ids[r] * u32;
       const float* p = position + positionIds[r] * C;
       const float* t = type + typeIds[r] * C;
       float* o = y + r * C;
+      // -s is s with its sign bit set: the select as an XOR (random bits defeat a branch predictor)
+      uint32_t sb;
+      std::memcpy(&sb, &s, sizeof sb);
       for (int64_t c = 0; c < C; c++) {
-        const float e = ((w[c >> 5] >> (c & 31)) & 1u) != 0 ? s : ns;
+        const uint32_t eb = sb ^ ((~(w[c >> 5] >> (c & 31)) & 1u) << 31);
+        float e;
+        std::memcpy(&e, &eb, sizeof e);
         o[c] = (e + p[c]) + t[c];  // two float32 adds, each rounded (no FMA, no excess precision on x86-64)
       }
     }
