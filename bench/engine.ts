@@ -128,7 +128,14 @@ async function main(): Promise<void> {
       const fp = new BertModel(config, null, referenceKernels);
       fp.initWeights(new Rng(2));
       const { bytes } = encodeOnnx(fp);
-      session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: 'sequential' });
+      // Spinning off: ORT's intra-op threads otherwise busy-wait for about a second after each run and take the
+      // cores from the engine's run that follows (the runs alternate, see below; bitkit's own workers spin at most
+      // 2 ms). Measured here: ORT's own times are the same either way. ORT_SPIN=1 restores its default.
+      const spin = process.env['ORT_SPIN'] === '1' ? '1' : '0';
+      session = await ort.InferenceSession.create(bytes, {
+        intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: 'sequential',
+        extra: { session: { intra_op: { allow_spinning: spin }, inter_op: { allow_spinning: spin } } },
+      });
     } catch (e) {
       ortNote = `ONNX Runtime numbers missing: ${(e as Error).message}`;
       console.error(ortNote);
@@ -137,40 +144,45 @@ async function main(): Promise<void> {
     ortNote = 'ONNX Runtime skipped (--no-ort)';
   }
 
+  // Engine and ONNX Runtime alternate, one run each per repetition: the shared machine's speed drifts by 20-30 %
+  // over a minute, and a ratio of runs made seconds apart cancels most of that. The speed-up is the median of the
+  // per-repetition ratios; the two medians are printed too.
   for (const B of batchSizes) {
     const batch = randomBatch(B, 3);
     engine.forward(batch); // warm-up (buffers, JIT)
     engine.timings.clear();
+    let feeds: Record<string, import('onnxruntime-node').Tensor> | null = null;
+    if (session !== null && ort !== null) {
+      const toI64 = (a: Int32Array) => new ort!.Tensor('int64', BigInt64Array.from(a, (v) => BigInt(v)), [B, T]);
+      feeds = { input_ids: toI64(batch.inputIds), token_type_ids: toI64(batch.tokenTypeIds), attention_mask: toI64(batch.attentionMask) };
+      await session.run(feeds); // warm-up
+    }
     const times: number[] = [];
+    const ot: number[] = [];
+    const ratios: number[] = [];
     for (let r = 0; r < reps; r++) {
-      const t0 = performance.now();
+      let t0 = performance.now();
       engine.forward(batch);
       times.push(performance.now() - t0);
+      if (feeds !== null) {
+        t0 = performance.now();
+        await session!.run(feeds);
+        ot.push(performance.now() - t0);
+        ratios.push(ot[r]! / times[r]!);
+      }
     }
     const per: Record<string, number> = {};
     for (const [k, v] of engine.timings) per[k] = v / reps;
     layerRows.push(per);
-    let ortMs: number | null = null;
-    if (session !== null && ort !== null) {
-      const toI64 = (a: Int32Array) => new ort!.Tensor('int64', BigInt64Array.from(a, (v) => BigInt(v)), [B, T]);
-      const feeds = { input_ids: toI64(batch.inputIds), token_type_ids: toI64(batch.tokenTypeIds), attention_mask: toI64(batch.attentionMask) };
-      await session.run(feeds);
-      const ot: number[] = [];
-      for (let r = 0; r < reps; r++) {
-        const t0 = performance.now();
-        await session.run(feeds);
-        ot.push(performance.now() - t0);
-      }
-      ortMs = median(ot);
-    }
+    const ortMs = ot.length > 0 ? median(ot) : null;
     const packedMs = median(times);
-    results.push({ batch: B, seq: T, packedMs, ortFp32Ms: ortMs, speedup: ortMs === null ? null : ortMs / packedMs, tokensPerSecond: (B * T * 1000) / packedMs });
+    results.push({ batch: B, seq: T, packedMs, ortFp32Ms: ortMs, speedup: ratios.length > 0 ? median(ratios) : null, tokensPerSecond: (B * T * 1000) / packedMs });
   }
 
   // ---- report
   const mib = (b: number) => (b / 2 ** 20).toFixed(2);
   const lines: string[] = [];
-  lines.push(`bench/engine: BERT-base shape W1A1 (L12 H768 NH12 F3072, seq ${T}), ${threads} thread(s), packed engine on ${kernels.name}, ${reps} reps (median)`);
+  lines.push(`bench/engine: BERT-base shape W1A1 (L12 H768 NH12 F3072, seq ${T}), ${threads} thread(s), packed engine on ${kernels.name}, ${reps} reps (median; engine and ONNX Runtime alternate, speed-up = median of the per-rep ratios)`);
   lines.push('');
   lines.push('| batch | packed engine ms | ORT FP32 ms | speed-up | tokens/s (packed) |');
   lines.push('| ---: | ---: | ---: | ---: | ---: |');
