@@ -122,8 +122,8 @@ export const PRESETS: Record<string, Preset> = {
   // 67,349 training sentences; CoLA (8,551) and STS-B (5,749) use all and more epochs, as the reference gives small
   // tasks more; STS-B teachers overfit after ~3 epochs (best dev checkpoints are kept, evaluated every 100 steps).
   // SST-2, the one task with the data to train more than a noise-level teacher from scratch, gets hidden 128 (head
-  // size 64, as BERT's): at hidden 64 its W1A1 students kept 94.8 % of the teacher over 3 seeds (the 1-bit model
-  // is capacity-bound there), at hidden 128 98.6 % on seed 1 (bench/results/glue/README.md has both).
+  // size 64, as BERT's): at hidden 64 its BiT W1A1 students kept 94.8 % of the teacher over 3 seeds, at hidden 128
+  // 97.1 % (bench/results/glue/README.md has both tables).
   small: {
     arch: '{ layers: 2, hidden: 64, heads: 2, intermediate: 256, maxPositions: 64 }', maxLength: 48, maxTrain: 20000, teacherEpochs: 3, stageEpochs: 2, batchSize: 32, teacherLr: 1e-3, lr: 5e-4, evalEvery: 100,
     perTask: {
