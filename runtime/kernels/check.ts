@@ -138,6 +138,19 @@ export function checkPacks(kernel: string, packs: readonly PackTarget[], R: numb
   });
 }
 
+/** residualLayerNorm: y, x (and residual when given) [R,C]; gamma, beta [C]; the packs (checkPacks). */
+export function checkResidualLayerNorm(kernel: string, y: Float32Array, x: Float32Array, residual: Float32Array | null, gamma: Float32Array, beta: Float32Array,
+  R: number, C: number, packs: readonly PackTarget[]): void {
+  checkDim(kernel, 'R', R);
+  checkDim(kernel, 'C', C);
+  checkLength(kernel, 'y', y, R * C);
+  checkLength(kernel, 'x', x, R * C);
+  checkOptional(kernel, 'residual', residual, R * C);
+  checkLength(kernel, 'gamma', gamma, C);
+  checkLength(kernel, 'beta', beta, C);
+  checkPacks(kernel, packs, R, C);
+}
+
 /** packBitsTransposed: x[B,T,C], out rows B*C of T bits, shift[C]. */
 export function checkPackTransposed(kernel: string, out: Uint32Array, x: Float32Array, shift: Float32Array | null, B: number, T: number, C: number): void {
   checkDim(kernel, 'B', B);

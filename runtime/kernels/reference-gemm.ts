@@ -219,12 +219,19 @@ export function binaryGemmUS(C: Float32Array, P: Uint32Array, V: Uint32Array, M:
   }
 }
 
+/** The float binary GEMMs and packBits of a kernel set, from which binaryGemmBitsVia composes the packed-output ones. */
+export interface BinaryGemmParts {
+  binaryGemmSS: typeof binaryGemmSS;
+  binaryGemmUS: typeof binaryGemmUS;
+  packBits: typeof packBits;
+}
+
 /**
- * binaryGemmSSBits / binaryGemmUSBits (kernels.ts): by definition, each product computed as the float kernel computes
- * it, then packed as packBits packs it.
+ * binaryGemmSSBits / binaryGemmUSBits (kernels.ts), by definition: each product computed as the set's float kernel
+ * computes it, then packed as its packBits packs it (product i with shift row i % shiftRows).
  */
-function binaryGemmBits(kernel: string, unsignedA: boolean, out: Uint32Array, A: Uint32Array, B: Uint32Array, M: number, K: number, N: number, scale: number,
-  colScale: Float32Array | null, bias: Float32Array | null, shift: Float32Array | null, threshold: number, batch: number, shiftRows: number): void {
+export function binaryGemmBitsVia(k: BinaryGemmParts, kernel: string, unsignedA: boolean, out: Uint32Array, A: Uint32Array, B: Uint32Array, M: number, K: number, N: number,
+  scale: number, colScale: Float32Array | null, bias: Float32Array | null, shift: Float32Array | null, threshold: number, batch: number, shiftRows: number): void {
   checkBinaryGemmBits(kernel, out, A, B, M, K, N, colScale, bias, shift, unsignedA ? 'P' : 'A', unsignedA ? 'V' : 'B', batch, shiftRows);
   checkThreshold(kernel, threshold);
   const c = new Float32Array(M * N);
@@ -232,21 +239,23 @@ function binaryGemmBits(kernel: string, unsignedA: boolean, out: Uint32Array, A:
   for (let i = 0; i < batch; i++) {
     const a = A.subarray(i * la, (i + 1) * la);
     const b = B.subarray(i * lb, (i + 1) * lb);
-    if (unsignedA) binaryGemmUS(c, a, b, M, K, N, scale, colScale, bias);
-    else binaryGemmSS(c, a, b, M, K, N, scale, colScale, bias);
+    if (unsignedA) k.binaryGemmUS(c, a, b, M, K, N, scale, colScale, bias);
+    else k.binaryGemmSS(c, a, b, M, K, N, scale, colScale, bias);
     const sh = shift === null ? null : shift.subarray((i % shiftRows) * N, (i % shiftRows + 1) * N);
-    packBits(out.subarray(i * lo, (i + 1) * lo), c, sh, threshold, M, N);
+    k.packBits(out.subarray(i * lo, (i + 1) * lo), c, sh, threshold, M, N);
   }
 }
 
+const referenceParts: BinaryGemmParts = { binaryGemmSS, binaryGemmUS, packBits };
+
 export function binaryGemmSSBits(out: Uint32Array, A: Uint32Array, B: Uint32Array, M: number, K: number, N: number, scale: number, colScale: Float32Array | null,
   bias: Float32Array | null, shift: Float32Array | null, threshold: number, batch = 1, shiftRows = 1): void {
-  binaryGemmBits('binaryGemmSSBits', false, out, A, B, M, K, N, scale, colScale, bias, shift, threshold, batch, shiftRows);
+  binaryGemmBitsVia(referenceParts, 'binaryGemmSSBits', false, out, A, B, M, K, N, scale, colScale, bias, shift, threshold, batch, shiftRows);
 }
 
 export function binaryGemmUSBits(out: Uint32Array, P: Uint32Array, V: Uint32Array, M: number, K: number, N: number, scale: number, colScale: Float32Array | null,
   bias: Float32Array | null, shift: Float32Array | null, threshold: number, batch = 1, shiftRows = 1): void {
-  binaryGemmBits('binaryGemmUSBits', true, out, P, V, M, K, N, scale, colScale, bias, shift, threshold, batch, shiftRows);
+  binaryGemmBitsVia(referenceParts, 'binaryGemmUSBits', true, out, P, V, M, K, N, scale, colScale, bias, shift, threshold, batch, shiftRows);
 }
 
 /** out row b*C + c <- bits of x[b,t,c] + shift[c] >= threshold over t (packBits's comparison, padding bits 0). */

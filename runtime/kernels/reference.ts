@@ -7,7 +7,7 @@
  * Numerics: sums and products in JS numbers (double), results stored to Float32Array. Rounding is half-to-even,
  * sign(0) = +1, everywhere.
  */
-import { checkAdamWStep, checkDim, checkHeads, checkIds, checkLength, checkPacks, checkSoftmax } from './check.js';
+import { checkAdamWStep, checkDim, checkHeads, checkIds, checkLength, checkResidualLayerNorm, checkSoftmax } from './check.js';
 import type { AdamWOptions, Kernels, PackTarget } from './kernels.js';
 import { attentionProbsBitsVia, binaryGemmSS, binaryGemmSSBits, binaryGemmUS, binaryGemmUSBits, gemmNN, gemmNT, gemmTN, packBits, packBitsTransposed } from './reference-gemm.js';
 import { normalCdf, normalPdf } from './reference-math.js';
@@ -199,15 +199,7 @@ function layerNormForward(y: Float32Array, mean: Float32Array, rstd: Float32Arra
  */
 function residualLayerNorm(y: Float32Array, x: Float32Array, residual: Float32Array | null, gamma: Float32Array, beta: Float32Array,
   R: number, C: number, eps: number, packs: readonly PackTarget[] = []): void {
-  const K = 'residualLayerNorm';
-  checkDim(K, 'R', R);
-  checkDim(K, 'C', C);
-  checkLength(K, 'y', y, R * C);
-  checkLength(K, 'x', x, R * C);
-  if (residual !== null) checkLength(K, 'residual', residual, R * C);
-  checkLength(K, 'gamma', gamma, C);
-  checkLength(K, 'beta', beta, C);
-  checkPacks(K, packs, R, C);
+  checkResidualLayerNorm('residualLayerNorm', y, x, residual, gamma, beta, R, C, packs);
   const u = new Float32Array(C);
   const stat = new Float32Array(2);
   for (let r = 0; r < R; r++) {

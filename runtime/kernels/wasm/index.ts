@@ -16,10 +16,10 @@
  * they can be read against the reference; the arithmetic lives in ./assembly.
  */
 import { statSync } from 'node:fs';
-import { checkAdamWStep, checkBinaryGemm, checkBinaryGemmBits, checkDim, checkGemm, checkHeads, checkIds, checkLength, checkOptional, checkPacks, checkQuant, checkSoftmax, checkThreshold } from '../check.js';
+import { checkAdamWStep, checkBinaryGemm, checkDim, checkGemm, checkHeads, checkIds, checkLength, checkOptional, checkQuant, checkResidualLayerNorm, checkSoftmax, checkThreshold } from '../check.js';
 import { packedLength, wordsPerRow } from '../kernels.js';
 import type { AdamWOptions, Kernels } from '../kernels.js';
-import { attentionProbsBitsVia, packBitsTransposed } from '../reference-gemm.js';
+import { attentionProbsBitsVia, binaryGemmBitsVia, packBitsTransposed } from '../reference-gemm.js';
 import { embeddingSumBinary } from '../reference.js';
 import { quantRange } from '../reference-quant.js';
 import { Arena, CHUNK } from './memory.js';
@@ -190,22 +190,6 @@ export function loadWasmKernels(options: WasmOptions = {}): Kernels {
     }
   }
 
-  function binaryGemmBits(k: string, unsignedA: boolean, out: Uint32Array, A: Uint32Array, B: Uint32Array, M: number, K: number, N: number, scale: number,
-    colScale: Float32Array | null, bias: Float32Array | null, shift: Float32Array | null, threshold: number, batch: number, shiftRows: number): void {
-    checkBinaryGemmBits(k, out, A, B, M, K, N, colScale, bias, shift, unsignedA ? 'P' : 'A', unsignedA ? 'V' : 'B', batch, shiftRows);
-    checkThreshold(k, threshold);
-    const c = new Float32Array(M * N);
-    const la = packedLength(M, K), lb = packedLength(N, K), lo = packedLength(M, N);
-    for (let i = 0; i < batch; i++) {
-      const a = A.subarray(i * la, (i + 1) * la);
-      const b = B.subarray(i * lb, (i + 1) * lb);
-      if (unsignedA) kernels.binaryGemmUS(c, a, b, M, K, N, scale, colScale, bias);
-      else kernels.binaryGemmSS(c, a, b, M, K, N, scale, colScale, bias);
-      const sh = shift === null ? null : shift.subarray((i % shiftRows) * N, (i % shiftRows + 1) * N);
-      kernels.packBits(out.subarray(i * lo, (i + 1) * lo), c, sh, threshold, M, N);
-    }
-  }
-
   const kernels: Kernels = {
     name: 'wasm (simd128)',
 
@@ -242,24 +226,16 @@ export function loadWasmKernels(options: WasmOptions = {}): Kernels {
     // for the transposed packing and the embedding sums, the reference's loops (a comparison or two adds per element,
     // nothing to gain across the copy in and out of WASM memory).
     binaryGemmSSBits: (out, A, B, M, K, N, scale, colScale, bias, shift, threshold, batch = 1, shiftRows = 1) =>
-      binaryGemmBits('binaryGemmSSBits', false, out, A, B, M, K, N, scale, colScale, bias, shift, threshold, batch, shiftRows),
+      binaryGemmBitsVia(kernels, 'binaryGemmSSBits', false, out, A, B, M, K, N, scale, colScale, bias, shift, threshold, batch, shiftRows),
     binaryGemmUSBits: (out, P, V, M, K, N, scale, colScale, bias, shift, threshold, batch = 1, shiftRows = 1) =>
-      binaryGemmBits('binaryGemmUSBits', true, out, P, V, M, K, N, scale, colScale, bias, shift, threshold, batch, shiftRows),
+      binaryGemmBitsVia(kernels, 'binaryGemmUSBits', true, out, P, V, M, K, N, scale, colScale, bias, shift, threshold, batch, shiftRows),
     packBitsTransposed,
     embeddingSumBinary,
     attentionProbsBits: (out, Q, K, M, Kd, N, scale, maskBias, productsPerMask, shift, threshold, batch) =>
       attentionProbsBitsVia((y, x, R, C) => kernels.softmaxForward(y, x, null, 1, R, C, 1), kernels.binaryGemmSS, kernels.packBits,
         out, Q, K, M, Kd, N, scale, maskBias, productsPerMask, shift, threshold, batch),
     residualLayerNorm(y, x, residual, gamma, beta, R, C, eps, packs = []) {
-      const k = 'residualLayerNorm';
-      checkDim(k, 'R', R);
-      checkDim(k, 'C', C);
-      checkLength(k, 'y', y, R * C);
-      checkLength(k, 'x', x, R * C);
-      if (residual !== null) checkLength(k, 'residual', residual, R * C);
-      checkLength(k, 'gamma', gamma, C);
-      checkLength(k, 'beta', beta, C);
-      checkPacks(k, packs, R, C);
+      checkResidualLayerNorm('residualLayerNorm', y, x, residual, gamma, beta, R, C, packs);
       let sum = x;
       if (residual !== null) {
         sum = new Float32Array(R * C);
