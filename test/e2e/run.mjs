@@ -121,26 +121,32 @@ try {
   await page.locator('.statusbar').waitFor();
   log('workbench visible');
 
-  // On a loaded 2-core CI machine a quick input can open while the previous one is still closing, and the typed
-  // text then lands in the old widget: reopen it (up to three times) rather than wait on a list that never fills.
-  const quickInput = async (openKey, text, pick) => {
-    for (let attempt = 1; ; attempt++) {
+  // On a loaded 2-core CI machine a UI input is now and then lost (a quick input opening while the previous one still
+  // closes, a key press before the editor has focus) and waiting longer never brings the result. `attempt` repeats
+  // the action (Escape first) up to three times, 20 s each, and logs what was on screen when a try came to nothing.
+  const attempt = async (what, act, ready, onScreen) => {
+    for (let i = 1; ; i++) {
       await page.keyboard.press('Escape');
-      if (openKey === 'F1') await page.locator('.monaco-workbench').click({ position: { x: 800, y: 5 } }).catch(() => undefined);
-      await page.keyboard.press(openKey);
-      const input = page.locator('.quick-input-widget input.input');
-      await input.waitFor();
-      await input.fill(text);
+      await act();
       try {
-        await page.locator('.quick-input-list .monaco-list-row', { hasText: pick }).first().waitFor({ timeout: 20_000 });
-        break;
+        await ready.waitFor({ timeout: 20_000 });
+        return;
       } catch (err) {
-        const value = await input.inputValue().catch(() => '?');
-        const rows = await page.locator('.quick-input-list .monaco-list-row').allInnerTexts().catch(() => []);
-        log(`quick input: "${pick}" not listed (attempt ${attempt}); input "${value}", rows: ${JSON.stringify(rows.slice(0, 5))}`);
-        if (attempt === 3) throw err;
+        log(`${what}: not there after try ${i}; on screen: ${await onScreen().catch((e) => String(e))}`);
+        if (i === 3) throw err;
       }
     }
+  };
+  const rows = (selector) => page.locator(selector).allInnerTexts().then((t) => JSON.stringify(t.slice(0, 5)));
+  const quickInput = async (openKey, text, pick) => {
+    const input = page.locator('.quick-input-widget input.input');
+    await attempt(`quick input "${text}"`, async () => {
+      if (openKey === 'F1') await page.locator('.monaco-workbench').click({ position: { x: 800, y: 5 } }).catch(() => undefined);
+      await page.keyboard.press(openKey);
+      await input.waitFor();
+      await input.fill(text);
+    }, page.locator('.quick-input-list .monaco-list-row', { hasText: pick }).first(),
+    async () => `input "${await input.inputValue().catch(() => '?')}", rows ${await rows('.quick-input-list .monaco-list-row')}`);
     await page.keyboard.press('Enter');
   };
   const palette = (command, pick = command) => quickInput('F1', `>${command}`, pick);
@@ -169,11 +175,12 @@ try {
   await problem.first().waitFor();
   log('diagnostic in the Problems panel');
   await shot(page, '01-problems', "Problems panel listing BK2001 Unknown key 'batchSzie' from the language server for planted.bitkit.yaml");
-  await page.locator('.monaco-editor .view-line', { hasText: 'batchSzie' }).first().click();
-  await page.keyboard.press('Home'); // first non-blank character: the start of the diagnostic's range
-  await page.keyboard.press('Control+.');
   const fix = page.locator('.action-widget .monaco-list-row', { hasText: "Change to 'batchSize'" });
-  await fix.first().waitFor();
+  await attempt('quick fix menu', async () => {
+    await page.locator('.monaco-editor .view-line', { hasText: 'batchSzie' }).first().click();
+    await page.keyboard.press('Home'); // first non-blank character: the start of the diagnostic's range
+    await page.keyboard.press('Control+.');
+  }, fix.first(), () => rows('.action-widget .monaco-list-row, .context-view'));
   await shot(page, '02-quick-fix', "Quick-fix menu on the error offering Change to 'batchSize'");
   await fix.first().click();
   await page.locator('.monaco-editor .view-lines', { hasText: 'batchSize: 8' }).first().waitFor();
