@@ -124,14 +124,6 @@ void bkern(const uint32_t* a, int64_t lda32, const uint64_t* bp, int64_t W, floa
   }
 }
 
-struct PackCtx {
-  uint32_t* out;
-  const float* x;
-  const float* t;  // per-column float thresholds (packThresholds), or null: thrF
-  float thrF;      // the smallest float >= thr: for a float x, x >= thr exactly when x >= thrF
-  int64_t R, K, rowsPerTask;
-};
-
 void pack_row(uint32_t* o, const float* x, const float* t, float thrF, int64_t K) {
   const int64_t W = ceil_div(K, 64);
   const __m256 tf = _mm256_set1_ps(thrF);
@@ -151,22 +143,6 @@ void pack_row(uint32_t* o, const float* x, const float* t, float thrF, int64_t K
     o[2 * w] = static_cast<uint32_t>(bits);
     o[2 * w + 1] = static_cast<uint32_t>(bits >> 32);
   }
-}
-
-void pack_task(void* vctx, int64_t t, int) {
-  const PackCtx& p = *static_cast<const PackCtx*>(vctx);
-  const int64_t u32 = 2 * ceil_div(p.K, 64);
-  const int64_t r1 = imin(p.R, (t + 1) * p.rowsPerTask);
-  for (int64_t r = t * p.rowsPerTask; r < r1; r++) pack_row(p.out + r * u32, p.x + r * p.K, p.t, p.thrF, p.K);
-}
-
-void pack_bits(uint32_t* out, const float* x, const float* shift, double thr, int64_t R, int64_t K, int threads) {
-  const std::vector<float> tv = packThresholds(shift, thr, K);
-  PackCtx p{out, x, tv.empty() ? nullptr : tv.data(), floatAtLeast(thr), R, K, 0};
-  if (static_cast<double>(R) * static_cast<double>(K) < 1.0e5) threads = 1;
-  p.rowsPerTask = imin(R, ceil_div(R, 4 * static_cast<int64_t>(threads > 0 ? threads : 1)));
-  if (p.rowsPerTask < 1) return;
-  parallel_tasks(threads, ceil_div(R, p.rowsPerTask), pack_task, &p);
 }
 
 // ---- softmax and LayerNorm rows (see PathOps: float32 exp for softmax, double sums for LayerNorm)
