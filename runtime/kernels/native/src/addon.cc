@@ -643,8 +643,8 @@ const PathOps* opsFor(const std::string& path) {
   return nullptr;
 }
 
-// best first: `auto` takes the first the CPU supports. AMX is opt-in (BITKIT_KERNEL_PATH=amx) until it measures
-// faster than the AVX-512 popcount kernels on the binary GEMMs (bench/kernels).
+// best first: `auto` takes the first the CPU supports. AMX is opt-in (BITKIT_KERNEL_PATH=amx): on the machine measured
+// it beats the AVX-512 popcount kernels at one thread only (path_amx.cc).
 const char* kPaths[] = {"avx512", "amx", "avx2", "portable"};
 
 void Set(Napi::Env env, Napi::Object o, SetState* s, const char* name, Napi::Value (*fn)(const Napi::CallbackInfo&)) {

@@ -1,27 +1,39 @@
-// The AMX path: the AVX-512 path with the binary GEMMs on AMX-INT8 tile multiplies (Sapphire Rapids and later).
+// The AMX path: the AVX-512 path with the large binary GEMMs on AMX-INT8 tile multiplies (Sapphire Rapids and later).
 //
-// A popcount GEMM on AVX-512 retires one 512-bit XOR + VPOPCNTQ + add per 512 products, about 1.5 cycles per
-// 512 products on two vector ports. AMX's TDPBSSD does 16 x 16 x 64 int8 products in 16 cycles: 1,024 per cycle.
-// So the packed bits stay packed in memory and are expanded to int8 in registers just before the tiles take them:
-// a set bit is +1, a clear bit -1 (signed sets) or 0 (the unsigned {0,1} operand P of binaryGemmUS). The integer
-// dot products are exact and the output stage is bin_out's (scale, colScale, bias in double), so the results are
-// the reference's to the bit.
+// A popcount GEMM on AVX-512 retires one 512-bit XOR + VPOPCNTQ + add per 512 products, about 1.5 to 2 cycles per
+// 512 products. AMX's TDPBSSD does 16 x 16 x 64 int8 products in 16 cycles: 1,024 per cycle. So the packed bits stay
+// packed in memory and are expanded to int8 just before the tiles take them: a set bit is +1, a clear bit -1 (signed
+// operands) or 0 (the unsigned {0,1} operand P of binaryGemmUS). The integer dot products are exact.
 //
-//   D[p][q] = sum_k X[p][k] * Y[q][k]   X: "row" operand, rows expanded as they are (64 bytes per 64-bit word)
-//                                       Y: "column" operand, expanded into the VNNI layout TDPBSSD wants for its
-//                                          second tile (row r holds k = 4r..4r+3 of 16 columns side by side)
-// The smaller of A (M rows) and B (N rows) is the column operand, since its re-layout costs more per row; D is C or
-// C transposed. Padding bits (K up to the 64-bit word) are 0 in both packed operands: in signed x signed they give
-// (-1)(-1) = +1 each, subtracted once per output; in unsigned x signed they give 0.
+//   C[m][n] = sum_k A[m][k] * B[n][k]   A (activations): expanded once per call as they are (64 bytes per word)
+//                                       B (weights): each task's column block expanded once into the VNNI layout
+//                                          TDPBSSD wants for its second tile (tile row r holds k = 4r..4r+3 of 16
+//                                          columns side by side): 16 expanded words are a 16 x 16 dword matrix whose
+//                                          transpose is the tile, done in registers (64 shuffles per 1 KiB tile)
+// A task owns a block of output columns: it expands its weights (kept in L2), then sweeps every 32 rows of A with
+// 2 x 2 output tiles. Padding bits (K up to the 64-bit word) are 0 in both packed operands: in signed x signed they
+// give (-1)(-1) = +1 each, subtracted once per output; in unsigned x signed they give 0.
 //
-// AMX needs the OS's permission (arch_prctl ARCH_REQ_XCOMP_PERM) once per process, and a tile configuration per
-// thread; amx_usable() asks for the first and every task loads the second.
+// Output stages, each equal to the reference to the bit:
+//   - floats: bin_out's scale * dot in double, rounded once; the bias added in float32 (finish_row says why that is
+//     bin_out's double add); with colScale, bin_out's operations exactly (store16)
+//   - packed bits (binaryGemmBits): the output is monotone in the integer dot, so each column's float threshold
+//     becomes a threshold on the dot (dot_thresholds) and a bit is one integer compare; when that does not hold (a
+//     non-finite scale or bias, a colScale) the floats are made and packed with the AVX-512 path's packRow.
+//
+// Measured on a 2-vCPU Sapphire Rapids VM (bench/kernels, bench/engine): about 1.5x the popcount GEMM at one thread,
+// no faster at two (the two vCPUs share one AMX unit there), so `auto` keeps AVX-512 and this path is opt-in.
+// Small products (the per-head attention GEMMs) stay on the AVX-512 kernels: a 32 x 32 tile block would mostly
+// multiply padding there. AMX needs the OS's permission (arch_prctl ARCH_REQ_XCOMP_PERM) once per process, and a tile
+// configuration per thread; amx_usable() asks for the first and every task loads the second.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 #include <cstdint>
+#include <cmath>
 #include <cstring>
+#include <vector>
 #if defined(__x86_64__) && defined(__linux__)
 #include <immintrin.h>
 #include <sys/syscall.h>
@@ -43,6 +55,7 @@ namespace {
 
 constexpr int64_t TILE = 16;  // rows of a tile, and int32 columns of an output tile
 constexpr int64_t KB = 64;    // int8 per tile row: one packed 64-bit word
+constexpr int64_t TB = TILE * KB;  // bytes per tile
 
 struct TileConfig {
   uint8_t palette, startRow;
@@ -51,7 +64,7 @@ struct TileConfig {
   uint8_t rows[16];
 };
 
-// tiles 0-3: a 2 x 2 block of 16 x 16 int32 outputs; 4, 5: two 16-row slices of X; 6, 7: two 16-column slices of Y
+// tiles 0-3: a 2 x 2 block of 16 x 16 int32 outputs; 4, 5: two 16-row slices of A; 6, 7: two 16-column slices of B
 void configure_tiles() {
   static thread_local bool configured = false;
   if (configured) return;
@@ -77,56 +90,89 @@ inline __m512i expand(uint64_t bits, __m512i one, __m512i other) {
   return _mm512_mask_blend_epi8(static_cast<__mmask64>(bits), other, one);
 }
 
-struct Operand {
-  const uint32_t* bits;
-  int64_t rows;
-  bool zeroOne;  // {0, 1} bytes (binaryGemmUS's P) rather than {-1, +1}
-};
+// r[0..15] (16 dwords each) becomes its transpose: r[i] dword j <- r[j] dword i.
+inline void transpose16(__m512i r[16]) {
+  __m512i t[16];
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+  }
+  // u[4G + c], lane L: rows 4G..4G+3 at column 4L + c
+  __m512i u[16];
+  for (int G = 0; G < 4; G++) {
+    u[4 * G + 0] = _mm512_unpacklo_epi64(t[4 * G], t[4 * G + 2]);
+    u[4 * G + 1] = _mm512_unpackhi_epi64(t[4 * G], t[4 * G + 2]);
+    u[4 * G + 2] = _mm512_unpacklo_epi64(t[4 * G + 1], t[4 * G + 3]);
+    u[4 * G + 3] = _mm512_unpackhi_epi64(t[4 * G + 1], t[4 * G + 3]);
+  }
+  // column 4L + c = lane L of u[c], u[4 + c], u[8 + c], u[12 + c]: a 4 x 4 transpose of 128-bit lanes
+  for (int c = 0; c < 4; c++) {
+    const __m512i v0 = _mm512_shuffle_i32x4(u[c], u[4 + c], 0x44), v1 = _mm512_shuffle_i32x4(u[c], u[4 + c], 0xEE);
+    const __m512i v2 = _mm512_shuffle_i32x4(u[8 + c], u[12 + c], 0x44), v3 = _mm512_shuffle_i32x4(u[8 + c], u[12 + c], 0xEE);
+    r[c] = _mm512_shuffle_i32x4(v0, v2, 0x88);
+    r[4 + c] = _mm512_shuffle_i32x4(v0, v2, 0xDD);
+    r[8 + c] = _mm512_shuffle_i32x4(v1, v3, 0x88);
+    r[12 + c] = _mm512_shuffle_i32x4(v1, v3, 0xDD);
+  }
+}
 
-struct AmxCtx {
-  Operand x, y;
-  bool transposed;  // D = C^T (X is B, Y is A)
-  int64_t W, Xp, Yp;
+struct AmxGemm {
+  bool unsignedP;
+  const uint32_t* A;
+  const uint32_t* B;
+  int64_t M, K, N, W, Kp;
   int64_t padProducts;  // signed x signed: padding positions, each adding +1 to every raw dot
-  const uint8_t* yv;    // Y expanded: [Yp/16][W][16 rows][64 bytes]
-  float* C;
-  int64_t N;
   double scale;
   const float* colScale;
   const float* bias;
+  float* C;        // float output, or
+  uint32_t* bits;  // packed output (binaryGemmBits): rows of 2*ceil(N/64) uint32
+  const float* t;  // per-column float thresholds (packThresholds), or null: thrF
+  float thrF;
+  int64_t NB;  // output columns per task (a multiple of 64)
+  const int32_t* D;  // packed output: per-column raw-dot thresholds (see dot_thresholds), or null
+  bool rising;       // D is a lower bound (else an upper bound)
+  uint8_t* av;       // A expanded: [Mp][Kp] int8, Mp = M rounded up to 32 (rows past M are 0)
 };
 
-// Phase 1, one task per 16 columns of Y: expand them into the VNNI layout (dword r of column q = k 4r..4r+3).
-void expand_y_task(void* vctx, int64_t qb, int) {
-  const AmxCtx& g = *static_cast<const AmxCtx*>(vctx);
-  const __m512i one = _mm512_set1_epi8(1), other = _mm512_set1_epi8(g.y.zeroOne ? 0 : -1);
-  const __m512i rowOffsets = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                                _mm512_set1_epi32(static_cast<int>(KB)));
-  uint8_t* block = const_cast<uint8_t*>(g.yv) + qb * g.W * TILE * KB;
-  if ((qb + 1) * TILE > g.y.rows) std::memset(block, 0, static_cast<size_t>(g.W * TILE * KB));
-  for (int64_t j = 0; j < TILE; j++) {
-    const int64_t q = qb * TILE + j;
-    if (q >= g.y.rows) break;
+// Phase 1, one task per 32 rows of A: expand them (64 bytes per packed word), shared by every column task.
+void expand_a_task(void* vctx, int64_t t, int) {
+  const AmxGemm& g = *static_cast<const AmxGemm*>(vctx);
+  const __m512i one = _mm512_set1_epi8(1), other = _mm512_set1_epi8(g.unsignedP ? 0 : -1);
+  for (int64_t i = t * 2 * TILE; i < (t + 1) * 2 * TILE; i++) {
+    uint8_t* row = g.av + i * g.Kp;
+    if (i >= g.M) {
+      std::memset(row, 0, static_cast<size_t>(g.Kp));
+      continue;
+    }
+    for (int64_t w = 0; w < g.W; w++) _mm512_store_si512(row + w * KB, expand(word(g.A, i, g.W, w), one, other));
+  }
+}
+
+// The task's weight columns j0 .. j0+ncp (ncp a multiple of 32; columns past N expand from 0 bits) into
+// bv[tile q][word w] = the 1 KiB VNNI tile of columns j0+16q .. +16 and k = 64w .. 64w+63.
+void expand_b(const AmxGemm& g, uint8_t* bv, int64_t j0, int64_t ncp) {
+  const __m512i one = _mm512_set1_epi8(1), minus = _mm512_set1_epi8(-1);
+  for (int64_t q = 0; q < ncp / TILE; q++) {
     for (int64_t w = 0; w < g.W; w++) {
-      const __m512i v = expand(word(g.y.bits, q, g.W, w), one, other);
-      _mm512_i32scatter_epi32(block + w * TILE * KB + j * 4, rowOffsets, v, 1);
+      __m512i r[16];
+      for (int i = 0; i < 16; i++) {
+        const int64_t j = j0 + q * TILE + i;
+        r[i] = expand(j < g.N ? word(g.B, j, g.W, w) : 0, one, minus);
+      }
+      transpose16(r);
+      uint8_t* dst = bv + (q * g.W + w) * TB;
+      for (int i = 0; i < 16; i++) _mm512_store_si512(dst + i * KB, r[i]);
     }
   }
 }
 
-// Up to 16 outputs C[m, n0 .. n0+count) from raw int32 dots at raw[0], raw[stride], ...: bin_out's operations
-// (scale * dot, times colScale, rounded to float32 once; the bias added in double and rounded again), 8 lanes of
-// double at a time.
-inline void store16(const AmxCtx& g, const int32_t* raw, int64_t stride, int64_t m, int64_t n0, int64_t count) {
+// Up to 16 outputs from raw int32 dots raw[0..count) for columns n0.. (n0 indexes colScale and bias): bin_out's
+// operations (scale * dot, times colScale, rounded to float32 once; the bias added in double and rounded again), 8
+// lanes of double at a time.
+inline void store16(const AmxGemm& g, const int32_t* raw, float* dst, int64_t n0, int64_t count) {
   const __mmask16 mask = count >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << count) - 1);
-  __m512i d;
-  if (stride == 1) {
-    d = _mm512_maskz_loadu_epi32(mask, raw);
-  } else {
-    const __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                           _mm512_set1_epi32(static_cast<int>(stride)));
-    d = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), mask, idx, raw, 4);
-  }
+  __m512i d = _mm512_maskz_loadu_epi32(mask, raw);
   d = _mm512_sub_epi32(d, _mm512_set1_epi32(static_cast<int>(g.padProducts)));
   const __m512d scale = _mm512_set1_pd(g.scale);
   __m512d lo = _mm512_mul_pd(scale, _mm512_cvtepi32_pd(_mm512_castsi512_si256(d)));
@@ -142,126 +188,244 @@ inline void store16(const AmxCtx& g, const int32_t* raw, int64_t stride, int64_t
     flo = _mm512_cvtpd_ps(_mm512_add_pd(_mm512_cvtps_pd(flo), _mm512_cvtps_pd(_mm512_castps512_ps256(b))));
     fhi = _mm512_cvtpd_ps(_mm512_add_pd(_mm512_cvtps_pd(fhi), _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(b), 1)))));
   }
-  _mm512_mask_storeu_ps(g.C + m * g.N + n0, mask, _mm512_insertf32x8(_mm512_castps256_ps512(flo), fhi, 1));
-}
-
-// Phase 2, one task per 32 rows of X: expand them, then sweep every 32 columns of Y with 2 x 2 output tiles.
-void compute_task(void* vctx, int64_t pb, int) {
-  const AmxCtx& g = *static_cast<const AmxCtx*>(vctx);
-  configure_tiles();
-  const int64_t Kp = g.W * KB;
-  uint8_t* xv = static_cast<uint8_t*>(thread_scratch(2, static_cast<size_t>(2 * TILE * Kp)));
-  int32_t* out = static_cast<int32_t*>(thread_scratch(0, sizeof(int32_t) * 4 * TILE * TILE));
-  const __m512i one = _mm512_set1_epi8(1), other = _mm512_set1_epi8(g.x.zeroOne ? 0 : -1);
-  const int64_t p0 = pb * 2 * TILE;
-  for (int64_t i = 0; i < 2 * TILE; i++) {
-    uint8_t* row = xv + i * Kp;
-    if (p0 + i >= g.x.rows) {
-      std::memset(row, 0, static_cast<size_t>(Kp));
-      continue;
-    }
-    for (int64_t w = 0; w < g.W; w++) _mm512_storeu_si512(row + w * KB, expand(word(g.x.bits, p0 + i, g.W, w), one, other));
-  }
-  const int64_t yTiles = g.Yp / TILE;
-  for (int64_t qt = 0; qt < yTiles; qt += 2) {
-    const uint8_t* y0 = g.yv + qt * g.W * TILE * KB;
-    const uint8_t* y1 = y0 + g.W * TILE * KB;
-    _tile_zero(0);
-    _tile_zero(1);
-    _tile_zero(2);
-    _tile_zero(3);
-    for (int64_t w = 0; w < g.W; w++) {
-      _tile_loadd(4, xv + w * KB, Kp);
-      _tile_loadd(5, xv + TILE * Kp + w * KB, Kp);
-      _tile_loadd(6, y0 + w * TILE * KB, KB);
-      _tile_loadd(7, y1 + w * TILE * KB, KB);
-      _tile_dpbssd(0, 4, 6);
-      _tile_dpbssd(1, 4, 7);
-      _tile_dpbssd(2, 5, 6);
-      _tile_dpbssd(3, 5, 7);
-    }
-    // out: [32][32] int32, the four tiles in place
-    _tile_stored(0, out, 2 * TILE * 4);
-    _tile_stored(1, out + TILE, 2 * TILE * 4);
-    _tile_stored(2, out + TILE * 2 * TILE, 2 * TILE * 4);
-    _tile_stored(3, out + TILE * 2 * TILE + TILE, 2 * TILE * 4);
-    const int64_t q0 = qt * TILE;
-    const int64_t rows = g.x.rows - p0 < 2 * TILE ? g.x.rows - p0 : 2 * TILE;
-    const int64_t cols = g.y.rows - q0 < 2 * TILE ? g.y.rows - q0 : 2 * TILE;
-    if (!g.transposed) {
-      for (int64_t i = 0; i < rows; i++)
-        for (int64_t j = 0; j < cols; j += TILE)
-          store16(g, out + i * 2 * TILE + j, 1, p0 + i, q0 + j, cols - j);
-    } else {
-      // D = C^T: output row m = q0 + j takes column j of the block (a strided read of the 32 x 32 scratch)
-      for (int64_t j = 0; j < cols; j++)
-        for (int64_t i = 0; i < rows; i += TILE)
-          store16(g, out + i * 2 * TILE + j, 2 * TILE, q0 + j, p0 + i, rows - i);
-    }
-  }
+  _mm512_mask_storeu_ps(dst, mask, _mm512_insertf32x8(_mm512_castps256_ps512(flo), fhi, 1));
 }
 
 const PathOps* base() { return path_avx512(); }
 
-void amx_one(bool unsignedP, float* C, const uint32_t* A, const uint32_t* B, int64_t M, int64_t K, int64_t N, double scale,
-             const float* colScale, const float* bias, int threads) {
-  // Tiny products: the 32 x 32 blocking would mostly multiply padding; the popcount kernel does them.
-  if (M < TILE || N < TILE || K == 0) {
-    base()->binaryGemm(unsignedP, C, A, B, M, K, N, scale, colScale, bias, 1, threads);
+// The output stage of one row of a row block: raw int32 dots of columns n0 .. n0 + cols (colScale and bias indexed by
+// n0) to bin_out's floats at dst. Without colScale the bias is added in float32: the sum of two floats rounded to
+// double and then to float is the sum rounded to float (53 >= 2 * 24 + 2 bits), so this is bin_out to the bit with
+// half its conversions.
+inline void finish_row(const AmxGemm& g, const int32_t* raw, float* dst, int64_t n0, int64_t cols) {
+  if (g.colScale != nullptr) {
+    for (int64_t h = 0; h < cols; h += TILE) store16(g, raw + h, dst + h, n0 + h, cols - h);
     return;
   }
-  AmxCtx g;
-  g.W = (K + 63) / 64;
-  const Operand a{A, M, unsignedP}, b{B, N, false};
-  g.transposed = M <= N;  // the smaller operand takes the VNNI re-layout
-  g.x = g.transposed ? b : a;
-  g.y = g.transposed ? a : b;
-  g.Xp = (g.x.rows + 2 * TILE - 1) / (2 * TILE) * (2 * TILE);
-  g.Yp = (g.y.rows + 2 * TILE - 1) / (2 * TILE) * (2 * TILE);
-  g.padProducts = unsignedP ? 0 : g.W * 64 - K;
-  g.C = C;
+  const __m512i pad = _mm512_set1_epi32(static_cast<int>(g.padProducts));
+  const __m512d scale = _mm512_set1_pd(g.scale);
+  for (int64_t h = 0; h < cols; h += TILE) {
+    const int64_t count = cols - h;
+    const __mmask16 mask = count >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << count) - 1);
+    const __m512i d = _mm512_sub_epi32(_mm512_maskz_loadu_epi32(mask, raw + h), pad);
+    const __m256 lo = _mm512_cvtpd_ps(_mm512_mul_pd(scale, _mm512_cvtepi32_pd(_mm512_castsi512_si256(d))));
+    const __m256 hi = _mm512_cvtpd_ps(_mm512_mul_pd(scale, _mm512_cvtepi32_pd(_mm512_extracti64x4_epi64(d, 1))));
+    __m512 v = _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1);
+    if (g.bias != nullptr) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, g.bias + n0 + h));
+    _mm512_mask_storeu_ps(dst + h, mask, v);
+  }
+}
+
+// Packed output with integer thresholds: bit n = raw dot >= D[n] (or <= D[n] when the output falls as the dot
+// rises), for the up-to-32 columns from n0 (a multiple of 32): one uint32 of a packed row, 0 past the columns.
+inline uint32_t dot_bits32(const AmxGemm& g, const int32_t* raw, int64_t n0, int64_t cols) {
+  uint32_t word = 0;
+  for (int64_t q = 0; q < cols; q += TILE) {
+    const int64_t count = cols - q;
+    const __mmask16 mask = count >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << count) - 1);
+    const __m512i d = _mm512_maskz_loadu_epi32(mask, raw + q), th = _mm512_maskz_loadu_epi32(mask, g.D + n0 + q);
+    const __mmask16 bits = g.rising ? _mm512_mask_cmpge_epi32_mask(mask, d, th) : _mm512_mask_cmple_epi32_mask(mask, d, th);
+    word |= static_cast<uint32_t>(bits) << q;
+  }
+  return word;
+}
+
+// A 32 x 32 block of stored dots: rows of the row block, columns jt .. jt + cols of the task (cols <= 0: the padding
+// half of a last output word, which packed output writes as 0).
+struct Block {
+  const int32_t* raw;  // [32][32], or null for none
+  int64_t rows, jt, cols;
+};
+
+// A block's output stage: packed bits (integer thresholds), or floats into C or into the task's float rows.
+inline void finish_block(const AmxGemm& g, const Block& b, float* ftile, int64_t i0, int64_t j0, int64_t nc, int64_t ldo) {
+  if (b.raw == nullptr) return;
+  if (g.D != nullptr) {
+    for (int64_t i = 0; i < b.rows; i++) g.bits[(i0 + i) * ldo + (j0 + b.jt) / 32] = dot_bits32(g, b.raw + i * 2 * TILE, j0 + b.jt, b.cols);
+  } else if (b.cols > 0) {
+    for (int64_t i = 0; i < b.rows; i++)
+      finish_row(g, b.raw + i * 2 * TILE, ftile != nullptr ? ftile + i * nc + b.jt : g.C + (i0 + i) * g.N + j0 + b.jt, j0 + b.jt, b.cols);
+  }
+}
+
+// One task: output columns [j0, j0 + NB) for every row.
+void gemm_task(void* vctx, int64_t task, int) {
+  const AmxGemm& g = *static_cast<const AmxGemm*>(vctx);
+  configure_tiles();
+  const int64_t j0 = task * g.NB, nc = g.N - j0 < g.NB ? g.N - j0 : g.NB, ncp = (nc + 63) / 64 * 64;  // whole output words
+  const int64_t Kp = g.Kp, W = g.W;
+  uint8_t* bv = static_cast<uint8_t*>(thread_scratch(1, static_cast<size_t>(ncp * Kp)));
+  int32_t* raws = static_cast<int32_t*>(thread_scratch(0, sizeof(int32_t) * 2 * 4 * TILE * TILE));
+  float* ftile = g.bits == nullptr || g.D != nullptr ? nullptr : static_cast<float*>(thread_scratch(3, sizeof(float) * static_cast<size_t>(2 * TILE * nc)));
+  expand_b(g, bv, j0, ncp);
+  const int64_t ldo = 2 * ((g.N + 63) / 64);  // uint32 per packed output row
+  for (int64_t i0 = 0; i0 < g.M; i0 += 2 * TILE) {
+    const int64_t rows = g.M - i0 < 2 * TILE ? g.M - i0 : 2 * TILE;
+    const uint8_t* av = g.av + i0 * Kp;
+    // A block's output stage runs after the next block's tile multiplies are issued: AMX works through them while
+    // the vector units finish the previous block from its stored dots (reading a tile store back at once would
+    // wait for it to reach the cache).
+    Block prev{nullptr, 0, 0, 0};
+    for (int64_t jt = 0; jt < ncp; jt += 2 * TILE) {
+      const uint8_t* b0 = bv + (jt / TILE) * W * TB;
+      const uint8_t* b1 = b0 + W * TB;
+      _tile_zero(0);
+      _tile_zero(1);
+      _tile_zero(2);
+      _tile_zero(3);
+      for (int64_t w = 0; w < W; w++) {
+        _tile_loadd(4, av + w * KB, Kp);
+        _tile_loadd(5, av + TILE * Kp + w * KB, Kp);
+        _tile_loadd(6, b0 + w * TB, KB);
+        _tile_loadd(7, b1 + w * TB, KB);
+        _tile_dpbssd(0, 4, 6);
+        _tile_dpbssd(1, 4, 7);
+        _tile_dpbssd(2, 5, 6);
+        _tile_dpbssd(3, 5, 7);
+      }
+      finish_block(g, prev, ftile, i0, j0, nc, ldo);
+      // the four tiles in place: [32][32] int32, alternating between two buffers
+      int32_t* raw = raws + ((jt / (2 * TILE)) & 1) * 4 * TILE * TILE;
+      _tile_stored(0, raw, 2 * TILE * 4);
+      _tile_stored(1, raw + TILE, 2 * TILE * 4);
+      _tile_stored(2, raw + TILE * 2 * TILE, 2 * TILE * 4);
+      _tile_stored(3, raw + TILE * 2 * TILE + TILE, 2 * TILE * 4);
+      prev = Block{raw, rows, jt, nc - jt < 2 * TILE ? nc - jt : 2 * TILE};
+    }
+    finish_block(g, prev, ftile, i0, j0, nc, ldo);
+    if (ftile != nullptr)
+      for (int64_t i = 0; i < rows; i++)
+        base()->packRow(g.bits + (i0 + i) * ldo + j0 / 32, ftile + i * nc, g.t == nullptr ? nullptr : g.t + j0, g.thrF, nc);
+  }
+}
+
+// Whether a product goes to the tiles: big enough that 32 x 32 blocks are mostly real work.
+bool worth_tiles(int64_t M, int64_t K, int64_t N) {
+  return M >= 2 * TILE && N >= 2 * TILE && K >= 64 && static_cast<double>(M) * static_cast<double>(N) * static_cast<double>((K + 63) / 64) >= 65536.0;
+}
+
+// bin_out's scale * dot rounded to float32 for every raw dot -Kp .. Kp (lut[raw + Kp]); the raw dot counts the
+// padding products, which dot = raw - padProducts removes.
+std::vector<float> dot_table(double scale, int64_t Kp, int64_t padProducts) {
+  std::vector<float> lut(static_cast<size_t>(2 * Kp + 1));
+  for (int64_t r = -Kp; r <= Kp; r++) lut[static_cast<size_t>(r + Kp)] = static_cast<float>(scale * static_cast<double>(r - padProducts));
+  return lut;
+}
+
+// Packed output as integer compares. When the table is finite and monotone and every bias finite, each column's
+// output (table value + bias, rounded: monotone in the table value) is monotone in the raw dot, so the dots whose
+// output passes the column's float threshold (x >= t, packThresholds) form one end of the range: D[n] is where that
+// end starts (found by bisection with bin_out's own operations). Returns false when that does not hold (a NaN or
+// infinite scale or bias): the caller then packs from floats.
+bool dot_thresholds(std::vector<int32_t>& D, bool& rising, const std::vector<float>& lut, const float* bias,
+                    const float* t, float thrF, int64_t N, int64_t Kp) {
+  bool up = true, down = true;
+  for (size_t i = 0; i < lut.size(); i++) {
+    if (!std::isfinite(lut[i])) return false;
+    if (i > 0) {
+      up = up && lut[i - 1] <= lut[i];
+      down = down && lut[i - 1] >= lut[i];
+    }
+  }
+  if (bias != nullptr)
+    for (int64_t n = 0; n < N; n++)
+      if (!std::isfinite(bias[n])) return false;
+  rising = up;
+  D.resize(static_cast<size_t>(N));
+  for (int64_t n = 0; n < N; n++) {
+    const float th = t == nullptr ? thrF : t[n];
+    const auto pass = [&](int64_t r) {
+      const float f = lut[static_cast<size_t>(r + Kp)];
+      const float v = bias == nullptr ? f : static_cast<float>(static_cast<double>(f) + static_cast<double>(bias[n]));
+      return v >= th;
+    };
+    if (rising) {  // the first passing dot in [-Kp, Kp], or Kp + 1 for none
+      int64_t lo = -Kp, hi = Kp + 1;
+      while (lo < hi) {
+        const int64_t mid = lo + (hi - lo) / 2;
+        if (pass(mid)) hi = mid;
+        else lo = mid + 1;
+      }
+      D[static_cast<size_t>(n)] = static_cast<int32_t>(lo);
+    } else {  // the last passing dot, or -Kp - 1 for none
+      int64_t lo = -Kp - 1, hi = Kp;
+      while (lo < hi) {
+        const int64_t mid = hi - (hi - lo) / 2;
+        if (pass(mid)) lo = mid;
+        else hi = mid - 1;
+      }
+      D[static_cast<size_t>(n)] = static_cast<int32_t>(lo);
+    }
+  }
+  return true;
+}
+
+void amx_one(bool unsignedP, float* C, uint32_t* bits, const uint32_t* A, const uint32_t* B, int64_t M, int64_t K,
+             int64_t N, double scale, const float* colScale, const float* bias, const float* t, float thrF, int threads) {
+  AmxGemm g;
+  g.unsignedP = unsignedP;
+  g.A = A;
+  g.B = B;
+  g.M = M;
+  g.K = K;
   g.N = N;
+  g.W = (K + 63) / 64;
+  g.Kp = g.W * KB;
+  g.padProducts = unsignedP ? 0 : g.W * 64 - K;
   g.scale = scale;
   g.colScale = colScale;
   g.bias = bias;
-  g.yv = static_cast<const uint8_t*>(thread_scratch(1, static_cast<size_t>(g.Yp * g.W * KB)));
-  const double work = static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(g.W);
-  if (work < 1.0e6) threads = 1;
-  parallel_tasks(threads, g.Yp / TILE, expand_y_task, &g);
-  parallel_tasks(threads, g.Xp / (2 * TILE), compute_task, &g);
+  g.C = C;
+  g.bits = bits;
+  g.t = t;
+  g.thrF = thrF;
+  std::vector<int32_t> D;
+  g.D = nullptr;
+  g.rising = true;
+  if (bits != nullptr && colScale == nullptr && dot_thresholds(D, g.rising, dot_table(scale, g.Kp, g.padProducts), bias, t, thrF, N, g.Kp))
+    g.D = D.data();
+  // column blocks of whole 64-column words (packed output), about two per thread, each block's expanded weights
+  // within ~512 KiB of L2
+  const int64_t maxNB = 512 * 1024 / g.Kp / 64 * 64;
+  int64_t nb = (N + 2 * threads - 1) / (2 * threads);
+  nb = (nb + 63) / 64 * 64;
+  if (nb > maxNB) nb = maxNB;
+  if (nb < 64) nb = 64;
+  g.NB = nb;
+  const int64_t rowBlocks = (M + 2 * TILE - 1) / (2 * TILE);
+  g.av = static_cast<uint8_t*>(thread_scratch(2, static_cast<size_t>(rowBlocks * 2 * TILE * g.Kp)));
+  parallel_tasks(threads, rowBlocks, expand_a_task, &g);
+  parallel_tasks(threads, (N + nb - 1) / nb, gemm_task, &g);
 }
 
-struct BatchCtx {
-  bool unsignedP;
-  float* C;
-  const uint32_t* A;
-  const uint32_t* B;
-  int64_t M, K, N;
-  double scale;
-  const float* colScale;
-  const float* bias;
-};
-
-void batch_task(void* vctx, int64_t i, int) {
-  const BatchCtx& g = *static_cast<const BatchCtx*>(vctx);
-  const int64_t u32 = 2 * ((g.K + 63) / 64);
-  amx_one(g.unsignedP, g.C + i * g.M * g.N, g.A + i * g.M * u32, g.B + i * g.N * u32, g.M, g.K, g.N, g.scale,
-          g.colScale, g.bias, 1);
-}
-
-// Batches of small products (attention heads) run one product per task; large ones one after another on all threads.
 void amx_binary_gemm(bool unsignedP, float* C, const uint32_t* A, const uint32_t* B, int64_t M, int64_t K, int64_t N,
                      double scale, const float* colScale, const float* bias, int64_t batch, int threads) {
   if (batch <= 0 || M == 0 || N == 0) return;
-  const double work = static_cast<double>(M) * static_cast<double>(N) * static_cast<double>((K + 63) / 64);
-  if (batch > 1 && work < 1.0e6) {
-    BatchCtx g{unsignedP, C, A, B, M, K, N, scale, colScale, bias};
-    parallel_tasks(threads, batch, batch_task, &g);
+  if (!worth_tiles(M, K, N)) {
+    base()->binaryGemm(unsignedP, C, A, B, M, K, N, scale, colScale, bias, batch, threads);
     return;
   }
   const int64_t u32 = 2 * ((K + 63) / 64);
   for (int64_t i = 0; i < batch; i++)
-    amx_one(unsignedP, C + i * M * N, A + i * M * u32, B + i * N * u32, M, K, N, scale, colScale, bias, threads);
+    amx_one(unsignedP, C + i * M * N, nullptr, A + i * M * u32, B + i * N * u32, M, K, N, scale, colScale, bias, nullptr,
+            0, threads);
+}
+
+void amx_binary_gemm_bits(bool unsignedP, uint32_t* out, const uint32_t* A, const uint32_t* B, int64_t M, int64_t K,
+                          int64_t N, double scale, const float* colScale, const float* bias, const float* shift,
+                          double thr, int64_t batch, int64_t shiftRows, int threads) {
+  if (batch <= 0 || M == 0 || N == 0) return;
+  if (!worth_tiles(M, K, N)) {
+    base()->binaryGemmBits(unsignedP, out, A, B, M, K, N, scale, colScale, bias, shift, thr, batch, shiftRows, threads);
+    return;
+  }
+  // the shift's float thresholds once for every product (as the shared driver does)
+  const std::vector<float> tv = packThresholds(shift, thr, shiftRows * N);
+  const float thrF = floatAtLeast(thr);
+  const int64_t u32 = 2 * ((K + 63) / 64), o32 = 2 * ((N + 63) / 64);
+  for (int64_t i = 0; i < batch; i++)
+    amx_one(unsignedP, nullptr, out + i * M * o32, A + i * M * u32, B + i * N * u32, M, K, N, scale, colScale, bias,
+            tv.empty() ? nullptr : tv.data() + (i % shiftRows) * N, thrF, threads);
 }
 
 }  // namespace
@@ -281,6 +445,7 @@ const PathOps* path_amx() {
     PathOps o = *path_avx512();
     o.name = "amx";
     o.binaryGemm = amx_binary_gemm;
+    o.binaryGemmBits = amx_binary_gemm_bits;
     return o;
   }();
   return path_avx512() == nullptr ? nullptr : &ops;
