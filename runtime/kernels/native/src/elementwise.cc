@@ -4,6 +4,7 @@
 // reductions to one number sum fixed chunks in double and add the chunk sums in order (independent of threads).
 #include "elementwise.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -82,6 +83,58 @@ constexpr double kInvSqrt2 = 0.70710678118654752440;
 constexpr double kInvSqrt2Pi = 0.39894228040143267794;
 
 inline double normalCdf(double x) { return 0.5 * std::erfc(-x * kInvSqrt2); }
+
+// ---- the GELU forward in float, branch-free so that the compiler vectorizes its loop (libm's erfc does not)
+//
+// The kernels' contract for GELU is 1e-5 relative to the reference's double erfc; this stays within about 3e-6 where
+// |y| > 1e-7 (below that the values are under 1e-12 absolute). Only the forward is in float: the backward
+// accumulates into dX, where a small relative error in the derivative would be magnified by cancellation.
+
+/** exp(a) for a <= ~0, float: 2^n * exp(r), r = a - n ln2 in two steps (|r| <= ln2/2), exp(r) by Taylor to r^7
+ *  (error r^8/8! < 6e-9). a below -87 is taken as -87, keeping 2^n normal; those results are below 2e-38. */
+inline float expNonPos(float a) {
+  a = std::max(a, -87.0f);  // NaN passes through (std::max returns its first argument unless it is below)
+  const float kRound = 12582912.0f;  // 1.5 * 2^23: adding it leaves round(a / ln2) in the low mantissa bits
+  const float t = a * 1.44269504088896341f + kRound;
+  const float nf = t - kRound;
+  float r = a - nf * 0.693145751953125f;  // ln 2, high part (exact products for |n| < 2^12)
+  r = r - nf * 1.42860682030941723e-6f;   // ln 2, low part
+  float p = 1.0f / 5040.0f;
+  p = p * r + 1.0f / 720.0f;
+  p = p * r + 1.0f / 120.0f;
+  p = p * r + 1.0f / 24.0f;
+  p = p * r + 1.0f / 6.0f;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+  int32_t ti;
+  std::memcpy(&ti, &t, sizeof ti);
+  const int32_t scaleBits = (ti - 0x4B400000 + 127) * (1 << 23);  // 2^n as a float's bits
+  float s;
+  std::memcpy(&s, &scaleBits, sizeof s);
+  return p * s;
+}
+
+/** x * Phi(x) with Phi(x) = erfc(-x / sqrt 2) / 2 and erfc(z), z >= 0, by the Chebyshev-fitted form of Numerical
+ *  Recipes (2nd ed., erfcc: t exp(-z^2 + P(t)), t = 1 / (1 + z/2), fractional error < 1.2e-7 everywhere): accurate
+ *  relative to Phi in the lower tail, where y is small. z^2 is taken as x * x / 2, which rounds once. */
+inline float geluFloat(float x) {
+  const float z = std::fabs(x) * 0.707106781186547524f;
+  const float t = 1.0f / (1.0f + 0.5f * z);
+  float q = 0.17087277f;
+  q = q * t - 0.82215223f;
+  q = q * t + 1.48851587f;
+  q = q * t - 1.13520398f;
+  q = q * t + 0.27886807f;
+  q = q * t - 0.18628806f;
+  q = q * t + 0.09678418f;
+  q = q * t + 0.37409196f;
+  q = q * t + 1.00002368f;
+  q = q * t - 1.26551223f;
+  const float e = t * expNonPos(-(0.5f * (x * x)) + q);  // erfc(|x| / sqrt 2)
+  const float upper = 1.0f - 0.5f * e, lower = 0.5f * e;
+  return x * (x >= 0 ? upper : lower);
+}
 inline double normalPdf(double x) { return kInvSqrt2Pi * std::exp(-0.5 * x * x); }
 
 }  // namespace
@@ -130,18 +183,18 @@ void reluForward(float* y, const float* x, int64_t n, int threads) {
 }
 
 void reluBackward(float* dX, const float* dY, const float* x, int64_t n, int threads) {
+  // a select rather than a branch, so that the loop vectorizes; where x <= 0 (or NaN) dX keeps its value, -0 included
   par_range(threads, n, 4 * kGrain, [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; i++)
-      if (x[i] > 0) dX[i] += dY[i];
+    for (int64_t i = i0; i < i1; i++) {
+      const float d = dX[i], g = dY[i];
+      dX[i] = x[i] > 0 ? d + g : d;
+    }
   });
 }
 
 void geluForward(float* y, const float* x, int64_t n, int threads) {
-  par_range(threads, n, kGrain / 8, [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; i++) {
-      const double v = x[i];
-      y[i] = static_cast<float>(v * normalCdf(v));
-    }
+  par_range(threads, n, kGrain / 2, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; i++) y[i] = geluFloat(x[i]);
   });
 }
 
