@@ -70,6 +70,13 @@ float floatAtLeast(double thr);
  */
 std::vector<float> packThresholds(const float* shift, double thr, int64_t n);
 
+/** One packing of a LayerNorm output row (residualLayerNormRow): bit k of out = y[k] >= (t ? t[k] : thrF). */
+struct RowPack {
+  uint32_t* out;   // the row's 2*ceil(C/64) uint32
+  const float* t;  // packThresholds, or null
+  float thrF;      // floatAtLeast(threshold)
+};
+
 struct PathOps {
   const char* name;
   /** C[batch][M,N] (+)= op(A) op(B) in `layout` (see kernels.ts); sizes already validated. */
@@ -138,6 +145,13 @@ struct PathOps {
   void (*attentionBits)(uint32_t* out, const uint32_t* Q, const uint32_t* K, int64_t M, int64_t Kd, int64_t N,
                         double scale, const float* mask, int64_t productsPerMask, const float* shift, double threshold,
                         int64_t batch, int threads);
+  /**
+   * residualLayerNorm's row in one kernel: y = layerNormRow(float32(x + residual)) (residual nullable), then each
+   * pack of y as packRow packs it; equal to that composition to the bit. gamma and beta come widened to double (once
+   * per call, by the caller). nullptr: the caller composes it.
+   */
+  void (*residualLayerNormRow)(float* y, const float* x, const float* residual, const double* gamma, const double* beta,
+                               int64_t C, double eps, const RowPack* packs, int npacks);
 };
 
 const PathOps* path_portable();

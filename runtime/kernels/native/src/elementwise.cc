@@ -333,6 +333,19 @@ void residualLayerNorm(const PathOps* ops, float* y, const float* x, const float
     thrF[p] = floatAtLeast(packs[p].threshold);
     tv[p] = packThresholds(packs[p].shift, packs[p].threshold, C);
   }
+  if (ops->residualLayerNormRow != nullptr) {  // the path's one-kernel row
+    const std::vector<double> gd(gamma, gamma + C), bd(beta, beta + C);
+    par_range(threads, R, imin(R, ceil_div(kGrain / 2, C)), [&](int64_t r0, int64_t r1) {
+      RowPack rp[8];
+      for (int64_t r = r0; r < r1; r++) {
+        for (int p = 0; p < npacks && p < 8; p++)
+          rp[p] = RowPack{packs[p].bits + r * u32, tv[p].empty() ? nullptr : tv[p].data(), thrF[p]};
+        ops->residualLayerNormRow(y + r * C, x + r * C, residual == nullptr ? nullptr : residual + r * C, gd.data(),
+                                  bd.data(), C, eps, rp, npacks < 8 ? npacks : 8);
+      }
+    });
+    return;
+  }
   par_range(threads, R, imin(R, ceil_div(kGrain / 2, C)), [&](int64_t r0, int64_t r1) {
     // the row's float32 sum (add's operation) in a per-thread buffer that stays in L1
     float* u = static_cast<float*>(thread_scratch(1, sizeof(float) * static_cast<size_t>(C)));

@@ -269,7 +269,7 @@ namespace {
 // the element-wise spans are the plain C++ ones (identical results; AVX2 versions not written yet)
 const PathOps kOps = {"avx2", gemm, pack_bits, binary_gemm, scalar::aqForward, scalar::aqBackward,
                       scalar::signSelect, scalar::streamSums, scalar::adamw, softmax_row, layer_norm_row,
-                      binary_gemm_bits, pack_bits_t, pack_row, attention_bits};
+                      binary_gemm_bits, pack_bits_t, pack_row, attention_bits, nullptr};
 }
 const PathOps* path_avx2() { return &kOps; }
 }  // namespace bk

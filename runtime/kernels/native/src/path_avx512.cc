@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <type_traits>
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -482,42 +483,94 @@ void softmax_row(float* y, const float* x, const float* mask, double scale, int6
   }
 }
 
+// ---- LayerNorm rows: one statistics pass and one output pass, the residual add and the packings folded in
+//
+// Statistics in double from one pass over the row, shifted by its first element (sum and sum of squares of x - x0:
+// the shift keeps the subtraction E[d^2] - E[d]^2 from cancelling unless the row's spread is tiny next to its
+// distance from x0). The output pass recomputes x + residual (the same float32 add) rather than storing it, and packs
+// y for each following quantizer while it is in registers. layer_norm_row is the same code without residual and
+// packs, so the fused kernel equals add + layerNormForward + packBits of this path to the bit.
+
+// x (+ residual) as a float32 add, 16 lanes (masked)
+inline __m512 ln_input(const float* x, const float* residual, int64_t c, __mmask16 m) {
+  const __m512 v = _mm512_maskz_loadu_ps(m, x + c);
+  return residual == nullptr ? v : _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, residual + c));
+}
+
+// gamma and beta widened to double: GB = float converts them per row, GB = double reads them widened once per call.
+// (The values are the same, so both give the same bits.)
+template <typename GB>
+void ln_row(float* y, float* meanOut, float* rstdOut, const float* x, const float* residual, const GB* gamma,
+            const GB* beta, int64_t C, double eps, const RowPack* packs, int npacks) {
+  const double shift = static_cast<double>(residual == nullptr ? x[0] : x[0] + residual[0]);
+  const __m512d x0 = _mm512_set1_pd(shift);
+  __m512d s0 = _mm512_setzero_pd(), s1 = _mm512_setzero_pd(), q0 = _mm512_setzero_pd(), q1 = _mm512_setzero_pd();
+  for (int64_t c = 0; c < C; c += 16) {
+    const __mmask16 m = tail_mask(C - c);
+    const __m512 v = ln_input(x, residual, c, m);
+    // masked lanes are 0.0f - x0 otherwise: keep them out of the sums
+    const __m512d d0 = _mm512_maskz_sub_pd(static_cast<__mmask8>(m), _mm512_cvtps_pd(_mm512_castps512_ps256(v)), x0);
+    const __m512d d1 = _mm512_maskz_sub_pd(static_cast<__mmask8>(m >> 8),
+                                           _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))), x0);
+    s0 = _mm512_add_pd(s0, d0);
+    s1 = _mm512_add_pd(s1, d1);
+    q0 = _mm512_add_pd(q0, _mm512_mul_pd(d0, d0));
+    q1 = _mm512_add_pd(q1, _mm512_mul_pd(d1, d1));
+  }
+  const double n = static_cast<double>(C);
+  const double md = _mm512_reduce_add_pd(_mm512_add_pd(s0, s1)) / n;  // mean of x - x0
+  const double var = std::max(0.0, _mm512_reduce_add_pd(_mm512_add_pd(q0, q1)) / n - md * md);
+  const double mu = shift + md;
+  const double rs = 1 / std::sqrt(var + eps);
+  const __m512d vmu = _mm512_set1_pd(mu), vrs = _mm512_set1_pd(rs);
+  uint64_t words[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  for (int64_t c = 0; c < C; c += 16) {
+    const __mmask16 m = tail_mask(C - c);
+    const __m512 v = ln_input(x, residual, c, m);
+    __m512d g0, g1, b0, b1;
+    if constexpr (std::is_same<GB, double>::value) {
+      g0 = _mm512_maskz_loadu_pd(static_cast<__mmask8>(m), gamma + c);
+      g1 = _mm512_maskz_loadu_pd(static_cast<__mmask8>(m >> 8), gamma + c + 8);
+      b0 = _mm512_maskz_loadu_pd(static_cast<__mmask8>(m), beta + c);
+      b1 = _mm512_maskz_loadu_pd(static_cast<__mmask8>(m >> 8), beta + c + 8);
+    } else {
+      const __m512 g = _mm512_maskz_loadu_ps(m, gamma + c), b = _mm512_maskz_loadu_ps(m, beta + c);
+      g0 = _mm512_cvtps_pd(_mm512_castps512_ps256(g));
+      g1 = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(g), 1)));
+      b0 = _mm512_cvtps_pd(_mm512_castps512_ps256(b));
+      b1 = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(b), 1)));
+    }
+    const __m512d lo = _mm512_add_pd(_mm512_mul_pd(_mm512_mul_pd(_mm512_sub_pd(_mm512_cvtps_pd(_mm512_castps512_ps256(v)), vmu), vrs), g0), b0);
+    const __m512d hi = _mm512_add_pd(
+        _mm512_mul_pd(_mm512_mul_pd(_mm512_sub_pd(_mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))), vmu), vrs), g1),
+        b1);
+    const __m512 out = _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps(lo)), _mm512_cvtpd_ps(hi), 1);
+    _mm512_mask_storeu_ps(y + c, m, out);
+    const int lane = static_cast<int>((c % 64) / 16);
+    for (int p = 0; p < npacks; p++) {
+      const __m512 th = packs[p].t == nullptr ? _mm512_set1_ps(packs[p].thrF) : _mm512_maskz_loadu_ps(m, packs[p].t + c);
+      words[p] |= static_cast<uint64_t>(_mm512_mask_cmp_ps_mask(m, out, th, _CMP_GE_OQ)) << (16 * lane);
+    }
+    if (lane == 3 || c + 16 >= C) {  // a 64-column word is complete
+      for (int p = 0; p < npacks; p++) {
+        packs[p].out[2 * (c / 64)] = static_cast<uint32_t>(words[p]);
+        packs[p].out[2 * (c / 64) + 1] = static_cast<uint32_t>(words[p] >> 32);
+        words[p] = 0;
+      }
+    }
+  }
+  if (meanOut != nullptr) *meanOut = static_cast<float>(mu);
+  if (rstdOut != nullptr) *rstdOut = static_cast<float>(rs);
+}
+
 void layer_norm_row(float* y, float* mean, float* rstd, const float* x, const float* gamma, const float* beta,
                     int64_t C, double eps) {
-  __m512d s0 = _mm512_setzero_pd(), s1 = _mm512_setzero_pd();
-  int64_t c = 0;
-  for (; c + 16 <= C; c += 16) {
-    s0 = _mm512_add_pd(s0, _mm512_cvtps_pd(_mm256_loadu_ps(x + c)));
-    s1 = _mm512_add_pd(s1, _mm512_cvtps_pd(_mm256_loadu_ps(x + c + 8)));
-  }
-  double s = _mm512_reduce_add_pd(_mm512_add_pd(s0, s1));
-  for (; c < C; c++) s += x[c];
-  const double mu = s / static_cast<double>(C);
-  const __m512d vmu = _mm512_set1_pd(mu);
-  s0 = _mm512_setzero_pd();
-  s1 = _mm512_setzero_pd();
-  for (c = 0; c + 16 <= C; c += 16) {
-    const __m512d d0 = _mm512_sub_pd(_mm512_cvtps_pd(_mm256_loadu_ps(x + c)), vmu);
-    const __m512d d1 = _mm512_sub_pd(_mm512_cvtps_pd(_mm256_loadu_ps(x + c + 8)), vmu);
-    s0 = _mm512_add_pd(s0, _mm512_mul_pd(d0, d0));
-    s1 = _mm512_add_pd(s1, _mm512_mul_pd(d1, d1));
-  }
-  double ss = _mm512_reduce_add_pd(_mm512_add_pd(s0, s1));
-  for (; c < C; c++) {
-    const double d = x[c] - mu;
-    ss += d * d;
-  }
-  const double rs = 1 / std::sqrt(ss / static_cast<double>(C) + eps);
-  const __m512d vrs = _mm512_set1_pd(rs);
-  for (c = 0; c + 8 <= C; c += 8) {
-    const __m512d xh = _mm512_mul_pd(_mm512_sub_pd(_mm512_cvtps_pd(_mm256_loadu_ps(x + c)), vmu), vrs);
-    const __m512d v = _mm512_add_pd(_mm512_mul_pd(xh, _mm512_cvtps_pd(_mm256_loadu_ps(gamma + c))),
-                                    _mm512_cvtps_pd(_mm256_loadu_ps(beta + c)));
-    _mm256_storeu_ps(y + c, _mm512_cvtpd_ps(v));
-  }
-  for (; c < C; c++) y[c] = static_cast<float>((x[c] - mu) * rs * gamma[c] + beta[c]);
-  *mean = static_cast<float>(mu);
-  *rstd = static_cast<float>(rs);
+  ln_row(y, mean, rstd, x, nullptr, gamma, beta, C, eps, nullptr, 0);
+}
+
+void residual_layer_norm_row(float* y, const float* x, const float* residual, const double* gamma, const double* beta,
+                             int64_t C, double eps, const RowPack* packs, int npacks) {
+  ln_row(y, nullptr, nullptr, x, residual, gamma, beta, C, eps, packs, npacks);
 }
 
 }  // namespace
@@ -533,7 +586,7 @@ namespace bk {
 namespace {
 const PathOps kOps = {"avx512",    gemm,        pack_bits,  binary_gemm,   aq_forward,     aq_backward,
                       sign_select, stream_sums, adamw,      softmax_row,   layer_norm_row, binary_gemm_bits,
-                      pack_bits_t_avx512, pack_row, attention_bits};
+                      pack_bits_t_avx512, pack_row, attention_bits, residual_layer_norm_row};
 }
 const PathOps* path_avx512() { return &kOps; }
 }  // namespace bk

@@ -224,7 +224,7 @@ void layerNormRow(float* y, float* mean, float* rstd, const float* x, const floa
 const PathOps* path_portable() {
   static const PathOps ops = {"portable", gemm, pack_bits, binary_gemm, scalar::aqForward, scalar::aqBackward,
                               scalar::signSelect, scalar::streamSums, scalar::adamw, scalar::softmaxRow,
-                              scalar::layerNormRow, binary_gemm_bits, pack_bits_t, pack_row, attention_bits};
+                              scalar::layerNormRow, binary_gemm_bits, pack_bits_t, pack_row, attention_bits, nullptr};
   return &ops;
 }
 
