@@ -310,6 +310,22 @@ describe('fused engine kernels: native paths and WASM agree with the reference',
     });
   }
 
+  it('a shift buffer changed in place between calls is packed with its new values (the native sets memoize thresholds)', () => {
+    const rng = new Rng(77);
+    const [R, C] = [5, 130];
+    const x = randSpecial(rng, R * C, [0]);
+    const shift = randSpecial(rng, C, [0]);
+    for (const [name, k] of all) {
+      for (let round = 0; round < 3; round++) {
+        const want = new Uint32Array(packedLength(R, C)), got = new Uint32Array(packedLength(R, C));
+        ref.packBits(want, x, shift, 0.1, R, C);
+        k.packBits(got, x, shift, 0.1, R, C);
+        assertSameBits(got, want, `${name} round ${round}`);
+        shift[round * 7] = -shift[round * 7]! + 0.5;  // one value changes, the buffer stays the same
+      }
+    }
+  });
+
   it('residualLayerNorm packs: a short bits or shift buffer, or more than 8 packs, throw BK7001 on every set', () => {
     const [R, C] = [3, 70];
     const f = (n: number) => new Float32Array(n).fill(0.5);
