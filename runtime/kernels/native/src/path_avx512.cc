@@ -114,9 +114,9 @@ void bkern(const uint32_t* a, int64_t lda32, const uint64_t* bp, int64_t W, floa
       __m512d v = _mm512_mul_pd(scale, _mm512_cvtepi64_pd(dot));
       if (e.colScale != nullptr) v = _mm512_mul_pd(v, _mm512_cvtps_pd(_mm256_maskz_loadu_ps(m, e.colScale + q * GL)));
       __m256 f = _mm512_cvtpd_ps(v);
-      // the bias added to the float32 product in double, rounded again: addBias's operation (fused, one pass)
-      if (e.bias != nullptr)
-        f = _mm512_cvtpd_ps(_mm512_add_pd(_mm512_cvtps_pd(f), _mm512_cvtps_pd(_mm256_maskz_loadu_ps(m, e.bias + q * GL))));
+      // the bias added to the float32 product: addBias's operation is that sum in double rounded to float, which is
+      // the float32 sum (two floats' sum rounded to double and then to float is rounded once: 53 >= 2 * 24 + 2 bits)
+      if (e.bias != nullptr) f = _mm256_add_ps(f, _mm256_maskz_loadu_ps(m, e.bias + q * GL));
       _mm256_mask_storeu_ps(c + r * ldc + q * GL, m, f);
     }
   }
