@@ -213,7 +213,7 @@ async function main(): Promise<void> {
   const json = {
     bench: 'engine', date: new Date().toISOString(), threads, kernels: kernels.name, seq: T, reps, config, results,
     bitpackBytes, fp32Bytes: fp32Params * 4, perLayerMs: Object.fromEntries(batchSizes.map((B, i) => [`batch${B}`, layerRows[i]])), ortNote: ortNote || null,
-    command: `node --import tsx bench/engine.ts ${process.argv.slice(2).join(' ')}`,
+    command: `${process.env['BITKIT_KERNEL_PATH'] ? `BITKIT_KERNEL_PATH=${process.env['BITKIT_KERNEL_PATH']} ` : ''}node --import tsx bench/engine.ts ${process.argv.slice(2).join(' ')}`.trim(),
   };
   writeFileSync(join(outDir, 'engine.json'), JSON.stringify(json, null, 2) + '\n');
   writeFileSync(join(outDir, 'engine.md'), text);
