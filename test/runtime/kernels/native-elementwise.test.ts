@@ -35,12 +35,12 @@ function same(actual: Float32Array, expected: Float32Array, what: string): void 
   }
 }
 
-/** Within `tol` relative (NaN equals NaN). */
+/** Within `tol` relative (NaN equals NaN, an infinity itself). */
 function close(actual: Float32Array, expected: Float32Array, what: string, tol = 1e-5): void {
   assert.equal(actual.length, expected.length, what);
   for (let i = 0; i < expected.length; i++) {
     const a = actual[i]!, e = expected[i]!;
-    if (Number.isNaN(e) && Number.isNaN(a)) continue;
+    if ((Number.isNaN(e) && Number.isNaN(a)) || a === e) continue;
     if (!(Math.abs(a - e) <= tol * Math.abs(e) + 1e-12)) assert.fail(`${what}: [${i}] = ${a}, reference ${e} (rel tol ${tol})`);
   }
 }
@@ -137,6 +137,17 @@ describe('native element-wise kernels match the reference', { skip }, () => {
         }
       }
     }
+  });
+
+  it('LayerNorm forward of rows with an infinite value: NaN statistics and outputs, as in the reference', () => {
+    const rng = new Rng(15);
+    const [R, C] = [3, 40];
+    const x = rand(rng, R * C);
+    x[5] = Infinity;  // row 0
+    x[C + 39] = -Infinity;  // row 1, last column
+    const gamma = rand(rng, C), beta = rand(rng, C);
+    compare('layerNormForward with infinities', [new Float32Array(R * C), new Float32Array(R), new Float32Array(R), x, gamma, beta],
+      (k, [yy, mm, rr, xx, gg, bb]) => k.layerNormForward(yy!, mm!, rr!, xx!, gg!, bb!, R, C, 1e-12), close);
   });
 
   it('LayerNorm forward (mean, rstd) and backward (dX, dGamma, dBeta accumulate)', () => {

@@ -83,6 +83,7 @@ constexpr double kInvSqrt2 = 0.70710678118654752440;
 constexpr double kInvSqrt2Pi = 0.39894228040143267794;
 
 inline double normalCdf(double x) { return 0.5 * std::erfc(-x * kInvSqrt2); }
+inline double normalPdf(double x) { return kInvSqrt2Pi * std::exp(-0.5 * x * x); }
 
 // ---- the GELU forward in float, branch-free so that the compiler vectorizes its loop (libm's erfc does not)
 //
@@ -135,7 +136,6 @@ inline float geluFloat(float x) {
   const float upper = 1.0f - 0.5f * e, lower = 0.5f * e;
   return x * (x >= 0 ? upper : lower);
 }
-inline double normalPdf(double x) { return kInvSqrt2Pi * std::exp(-0.5 * x * x); }
 
 }  // namespace
 
@@ -278,11 +278,12 @@ inline float fromKey(uint32_t k) {
 
 namespace {
 // The packed engine calls the fused kernels with the same (shift, threshold) pairs on every forward, about 70 of
-// them for BERT-base, and computing the thresholds costs ~5 ns per column: ~0.5 ms of a 15 ms batch-1 forward. So
-// each thread keeps the latest ones, keyed by the shift's values themselves (a copy, compared in full, so a changed
-// or reused buffer can never hit a stale entry), for rows up to kCacheMaxN columns.
-constexpr size_t kCacheEntries = 128;
-constexpr int64_t kCacheMaxN = 16384;
+// them for BERT-base (150 for BERT-large), and computing the thresholds costs ~5 ns per column: ~0.5 ms of a 15 ms
+// batch-1 forward. So each thread keeps the latest ones, keyed by the shift's values themselves (a copy, compared in
+// full, so a changed or reused buffer can never hit a stale entry), for rows up to kCacheMaxN columns: at most
+// 256 x 4096 x 8 bytes = 8 MiB per thread that calls the kernels.
+constexpr size_t kCacheEntries = 256;
+constexpr int64_t kCacheMaxN = 4096;
 
 struct ThresholdEntry {
   std::vector<float> shift;

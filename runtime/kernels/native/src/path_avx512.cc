@@ -534,6 +534,7 @@ inline __m512 ln_input(const float* x, const float* residual, int64_t c, __mmask
 template <typename GB>
 void ln_row(float* y, float* meanOut, float* rstdOut, const float* x, const float* residual, const GB* gamma,
             const GB* beta, int64_t C, double eps, const RowPack* packs, int npacks) {
+  // C >= 1: the callers (layerNormForward, residualLayerNorm) return early on empty rows
   const double shift = static_cast<double>(residual == nullptr ? x[0] : x[0] + residual[0]);
   const __m512d x0 = _mm512_set1_pd(shift);
   __m512d s0 = _mm512_setzero_pd(), s1 = _mm512_setzero_pd(), q0 = _mm512_setzero_pd(), q1 = _mm512_setzero_pd();
@@ -551,7 +552,8 @@ void ln_row(float* y, float* meanOut, float* rstdOut, const float* x, const floa
   }
   const double n = static_cast<double>(C);
   const double md = _mm512_reduce_add_pd(_mm512_add_pd(s0, s1)) / n;  // mean of x - x0
-  const double var = std::max(0.0, _mm512_reduce_add_pd(_mm512_add_pd(q0, q1)) / n - md * md);
+  // rounding can take E[d^2] - E[d]^2 a hair below 0; NaN (an infinite input) stays NaN, as in the reference
+  const double var = std::max(_mm512_reduce_add_pd(_mm512_add_pd(q0, q1)) / n - md * md, 0.0);
   const double mu = shift + md;
   const double rs = 1 / std::sqrt(var + eps);
   const __m512d vmu = _mm512_set1_pd(mu), vrs = _mm512_set1_pd(rs);
