@@ -453,6 +453,15 @@ inline void z16(const float* x, const float* mask, __m512d vs, __mmask16 m, __m5
   }
 }
 
+// The softmax rows' last pass: y (the exponentials) times 1 / their float32 lane sums, summed once in order.
+inline void softmax_normalize(float* y, __m512 vsum, int64_t C) {
+  const __m512 inv = _mm512_set1_ps(static_cast<float>(1.0 / static_cast<double>(_mm512_reduce_add_ps(vsum))));
+  for (int64_t c = 0; c < C; c += 16) {
+    const __mmask16 m = tail_mask(C - c);
+    _mm512_mask_storeu_ps(y + c, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, y + c), inv));
+  }
+}
+
 // softmax_row at scale 1 without a mask, in float32: then z = x exactly, and float(double(x) - double(max)) is the
 // float subtraction x - max (a difference of two floats rounded to double and then to float is the difference
 // rounded to float: 53 >= 2 * 24 + 2 bits), so this gives softmax_row's bits with a third of its conversions. The
@@ -476,11 +485,7 @@ bool softmax_row_unscaled(float* y, const float* x, int64_t C) {
     _mm512_mask_storeu_ps(y + c, m, e);
     vsum = _mm512_mask_add_ps(vsum, m, vsum, e);
   }
-  const __m512 inv = _mm512_set1_ps(static_cast<float>(1.0 / static_cast<double>(_mm512_reduce_add_ps(vsum))));
-  for (int64_t c = 0; c < C; c += 16) {
-    const __mmask16 m = tail_mask(C - c);
-    _mm512_mask_storeu_ps(y + c, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, y + c), inv));
-  }
+  softmax_normalize(y, vsum, C);
   return true;
 }
 
@@ -508,11 +513,7 @@ void softmax_row(float* y, const float* x, const float* mask, double scale, int6
     _mm512_mask_storeu_ps(y + c, m, e);
     vsum = _mm512_mask_add_ps(vsum, m, vsum, e);
   }
-  const __m512 inv = _mm512_set1_ps(static_cast<float>(1.0 / static_cast<double>(_mm512_reduce_add_ps(vsum))));
-  for (int64_t c = 0; c < C; c += 16) {
-    const __mmask16 m = tail_mask(C - c);
-    _mm512_mask_storeu_ps(y + c, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, y + c), inv));
-  }
+  softmax_normalize(y, vsum, C);
 }
 
 // ---- LayerNorm rows: one statistics pass and one output pass, the residual add and the packings folded in
