@@ -23,6 +23,7 @@
  * quantizer's.
  */
 import type { Kernels } from '../kernels/kernels.js';
+import { packedLength } from '../kernels/kernels.js';
 import { binaryLinearBits, binaryLinearFromBits, inputPackTarget, isBinaryLinear, isOneBit, linearForward, linearForwardBits, packThreshold, quantizeFloat, shiftFor, tieValue, type LinearScratch } from './engine-linear.js';
 import type { PackedActQuant, PackedLayer, PackedLinear } from './packed-model.js';
 
@@ -168,11 +169,19 @@ export function attentionForward(k: Kernels, layer: PackedLayer, buf: AttentionB
       binaryLinearFromBits(k, buf.k, inBits.k, layer.key, R);
     }
   }
-  if (inBits === null) linearForward(k, buf.v, x, layer.value, R, lin);
+  // V straight to its packed transpose when P·V is binary and no tie is counted: the GEMM packs V's quantizer along
+  // C (binaryLinearBits) and transposeBits turns each batch row's T x C bits into C x T, the same bits as packing
+  // the float V along T (packBitsTransposed) without V's floats
+  const binaryPV = isOneBit(pQuant) && isSigned1(vQuant);
+  const vBitsDirect = binaryPV && inBits !== null && lin.ties === null && isBinaryLinear(layer.value);
+  if (vBitsDirect) {
+    const rows = buf.rowBits.subarray(0, packedLength(R, C));
+    binaryLinearBits(k, rows, inBits.v, layer.value, R, shiftFor(vQuant, C), 0);
+    k.transposeBits(buf.vBits, rows, B, T, C);
+  } else if (inBits === null) linearForward(k, buf.v, x, layer.value, R, lin);
   else binaryLinearFromBits(k, buf.v, inBits.v, layer.value, R);
 
   // scores = Q_h · K_h^T (binary x binary when both quantizers are 1-bit signed)
-  const binaryPV = isOneBit(pQuant) && isSigned1(vQuant);
   let probsPacked = false;
   if (binaryScores) {
     if (qkBits) {
@@ -217,7 +226,7 @@ export function attentionForward(k: Kernels, layer: PackedLayer, buf: AttentionB
     lin.ties?.scan(buf.probs, shiftFor(pQuant, T), tieValue(pQuant), BNH * T, T, (r) => ((r / (NH * T)) | 0) * T + (r % T));
     lin.ties?.scan(buf.v, shiftFor(vQuant, C), 0, B * T, C, (r) => r);
     // V^T per head packed along T: row (b*NH + h)*HS + dd = b*C + c of the transposed packing, c = h*HS + dd
-    k.packBitsTransposed(buf.vBits, buf.v, shiftFor(vQuant, C), 0, B, T, C);
+    if (!vBitsDirect) k.packBitsTransposed(buf.vBits, buf.v, shiftFor(vQuant, C), 0, B, T, C);
     const scale = pQuant.scale * vQuant.scale;
     if (ctxLinear !== null && HS % 64 === 0 && lin.ties === null) {
       // straight to the output Linear's input bits: head h's P·V packed with its own channels' shifts (row h of the

@@ -161,6 +161,15 @@ export function checkPackTransposed(kernel: string, out: Uint32Array, x: Float32
   checkOptional(kernel, 'shift', shift, C);
 }
 
+/** transposeBits: x rows B*T of C bits, out rows B*C of T bits. */
+export function checkTransposeBits(kernel: string, out: Uint32Array, x: Uint32Array, B: number, T: number, C: number): void {
+  checkDim(kernel, 'B', B);
+  checkDim(kernel, 'T', T);
+  checkDim(kernel, 'C', C);
+  checkLength(kernel, 'out', out, packedLength(B * C, T));
+  checkLength(kernel, 'x', x, packedLength(B * T, C));
+}
+
 /** Validates ids[n] against a table of floor(table.length / C) rows, before anything is written. */
 export function checkIds(kernel: string, ids: Int32Array, n: number, tableLength: number, C: number): void {
   const V = C > 0 ? Math.floor(tableLength / C) : Infinity;

@@ -123,6 +123,13 @@ export interface Kernels {
    */
   packBitsTransposed(out: Uint32Array, x: Float32Array, shift: Float32Array | null, threshold: number, B: number, T: number, C: number): void;
   /**
+   * The bit-matrix transpose of each of B blocks: x holds B*T packed rows of C bits (packedLength(B*T, C)); out row
+   * b*C + c holds bit c of x rows b*T .. b*T+T-1 as its T bits (packedLength(B*C, T), padding bits 0). After
+   * binaryGemmSSBits this is packBitsTransposed of the GEMM's output, without its floats (attention's V^T per head).
+   * out and x must not overlap.
+   */
+  transposeBits(out: Uint32Array, x: Uint32Array, B: number, T: number, C: number): void;
+  /**
    * Attention probabilities straight to bits, per product i of `batch` (attention: B*NH heads): S = binaryGemmSS(Q_i,
    * K_i, scale) as float32, + maskBias row (i / productsPerMask) added as addBias adds (maskBias may be null), softmax
    * per row as softmaxForward(scale 1, no mask) computes it, then packed: bit = p + shift[j] >= threshold (packBits).

@@ -4,7 +4,7 @@
  * use JS number (double) arithmetic, results are stored to Float32Array.
  * Packed layout: see kernels.ts (64-bit words as low/high Uint32 pairs, bit i of word w = element 64w + i, padding 0).
  */
-import { checkAttentionBits, checkBinaryGemm, checkBinaryGemmBits, checkDim, checkGemm, checkLength, checkOptional, checkPackTransposed, checkThreshold } from './check.js';
+import { checkAttentionBits, checkBinaryGemm, checkBinaryGemmBits, checkDim, checkGemm, checkLength, checkOptional, checkPackTransposed, checkThreshold, checkTransposeBits } from './check.js';
 import { packedLength, wordsPerRow } from './kernels.js';
 import { popcount32 } from './reference-math.js';
 
@@ -278,6 +278,40 @@ export function packBitsTransposed(out: Uint32Array, x: Float32Array, shift: Flo
         out[oRow + h] = bits >>> 0;
       }
     }
+  }
+}
+
+/** Transposes the 32 x 32 bit matrix a[0..31] in place (row r = a[r], column c = bit c) by swapping ever smaller
+ *  off-diagonal blocks: 16 x 16, then 8 x 8, ... (the classic recursive exchange, least-significant bit first). */
+function transpose32(a: Uint32Array): void {
+  let m = 0x0000ffff;
+  for (let j = 16; j !== 0; j >>>= 1, m = (m ^ (m << j)) >>> 0) {
+    for (let k = 0; k < 32; k = ((k | j) + 1) & ~j) {
+      const t = ((a[k]! >>> j) ^ a[k | j]!) & m;
+      a[k | j] ^= t;
+      a[k] ^= t << j;
+    }
+  }
+}
+
+/** out row b*C + c, bit t <- x row b*T + t, bit c (padding bits 0): the bit-matrix transpose of each block b. */
+export function transposeBits(out: Uint32Array, x: Uint32Array, B: number, T: number, C: number): void {
+  checkTransposeBits('transposeBits', out, x, B, T, C);
+  const inRow = 2 * wordsPerRow(C), outRow = 2 * wordsPerRow(T);
+  const a = new Uint32Array(32);
+  for (let b = 0; b < B; b++) {
+    for (let tb = 0; tb * 32 < T; tb++) {
+      for (let cb = 0; cb * 32 < C; cb++) {
+        for (let r = 0; r < 32; r++) {
+          const t = tb * 32 + r;
+          a[r] = t < T ? x[(b * T + t) * inRow + cb]! : 0;
+        }
+        transpose32(a);
+        for (let r = 0; r < 32 && cb * 32 + r < C; r++) out[(b * C + cb * 32 + r) * outRow + tb] = a[r]!;
+      }
+    }
+    // a row's last uint32 when T ends in the first half of its last 64-bit word
+    for (let u = Math.ceil(T / 32); u < outRow; u++) for (let c = 0; c < C; c++) out[(b * C + c) * outRow + u] = 0;
   }
 }
 

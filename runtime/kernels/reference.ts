@@ -9,7 +9,7 @@
  */
 import { checkAdamWStep, checkDim, checkHeads, checkIds, checkLength, checkResidualLayerNorm, checkSoftmax } from './check.js';
 import type { AdamWOptions, Kernels, PackTarget } from './kernels.js';
-import { attentionProbsBitsVia, binaryGemmSS, binaryGemmSSBits, binaryGemmUS, binaryGemmUSBits, gemmNN, gemmNT, gemmTN, packBits, packBitsTransposed } from './reference-gemm.js';
+import { attentionProbsBitsVia, binaryGemmSS, binaryGemmSSBits, binaryGemmUS, binaryGemmUSBits, gemmNN, gemmNT, gemmTN, packBits, packBitsTransposed, transposeBits } from './reference-gemm.js';
 import { normalCdf, normalPdf } from './reference-math.js';
 import { actQuantBackward, actQuantForward, binarizeRows, binarizeWeight } from './reference-quant.js';
 
@@ -427,7 +427,7 @@ export function createReferenceKernels(): Kernels {
     name: 'reference',
     gemmNN, gemmNT, gemmTN,
     packBits, binaryGemmSS, binaryGemmUS,
-    binaryGemmSSBits, binaryGemmUSBits, packBitsTransposed, attentionProbsBits, residualLayerNorm,
+    binaryGemmSSBits, binaryGemmUSBits, packBitsTransposed, transposeBits, attentionProbsBits, residualLayerNorm,
     addBias, addBiasBackward, add, scale,
     reluForward, reluBackward, geluForward, geluBackward, tanhForward, tanhBackward,
     softmaxForward, softmaxBackward,

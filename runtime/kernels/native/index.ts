@@ -96,7 +96,7 @@ function loadAddon(): Addon {
     try {
       if (path === undefined) throw new Error(`${candidates[0]} does not exist`);
       const a = createRequire(import.meta.url)(path) as Addon;
-      if (a.abi !== 2) throw new Error(`${path} is an incompatible build (abi ${String(a.abi)}, needs 2): rebuild it`);
+      if (a.abi !== 3) throw new Error(`${path} is an incompatible build (abi ${String(a.abi)}, needs 3): rebuild it`);
       addon = a;
       addonPath = path;
       return a;
@@ -230,6 +230,7 @@ export function loadNativeKernels(options: NativeOptions = {}): NativeKernels {
     binaryGemmSSBits: k('binaryGemmSSBits') as Kernels['binaryGemmSSBits'],
     binaryGemmUSBits: k('binaryGemmUSBits') as Kernels['binaryGemmUSBits'],
     packBitsTransposed: k('packBitsTransposed') as Kernels['packBitsTransposed'],
+    transposeBits: k('transposeBits') as Kernels['transposeBits'],
     attentionProbsBits: k('attentionProbsBits') as Kernels['attentionProbsBits'],
     residualLayerNorm: k('residualLayerNorm') as Kernels['residualLayerNorm'],
     addBias: k('addBias') as Kernels['addBias'],

@@ -19,7 +19,7 @@ import { statSync } from 'node:fs';
 import { checkAdamWStep, checkBinaryGemm, checkDim, checkGemm, checkHeads, checkIds, checkLength, checkOptional, checkQuant, checkResidualLayerNorm, checkSoftmax, checkThreshold } from '../check.js';
 import { packedLength, wordsPerRow } from '../kernels.js';
 import type { AdamWOptions, Kernels } from '../kernels.js';
-import { attentionProbsBitsVia, binaryGemmBitsVia, packBitsTransposed } from '../reference-gemm.js';
+import { attentionProbsBitsVia, binaryGemmBitsVia, packBitsTransposed, transposeBits } from '../reference-gemm.js';
 import { embeddingSumBinary } from '../reference.js';
 import { quantRange } from '../reference-quant.js';
 import { Arena, CHUNK } from './memory.js';
@@ -230,6 +230,7 @@ export function loadWasmKernels(options: WasmOptions = {}): Kernels {
     binaryGemmUSBits: (out, P, V, M, K, N, scale, colScale, bias, shift, threshold, batch = 1, shiftRows = 1) =>
       binaryGemmBitsVia(kernels, 'binaryGemmUSBits', true, out, P, V, M, K, N, scale, colScale, bias, shift, threshold, batch, shiftRows),
     packBitsTransposed,
+    transposeBits,
     embeddingSumBinary,
     attentionProbsBits: (out, Q, K, M, Kd, N, scale, maskBias, productsPerMask, shift, threshold, batch) =>
       attentionProbsBitsVia((y, x, R, C) => kernels.softmaxForward(y, x, null, 1, R, C, 1), kernels.binaryGemmSS, kernels.packBits,

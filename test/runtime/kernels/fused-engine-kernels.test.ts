@@ -1,9 +1,9 @@
-// The packed engine's fused kernels (kernels.ts: binaryGemmSSBits/USBits, packBitsTransposed, attentionProbsBits,
-// residualLayerNorm): the reference against their definitions, then every native dispatch path (1, 2, 3 threads)
-// and the WASM set against the reference: packed bits identical (tolerance 0) on shapes that cross the 64-bit word
-// and the native column blocks, batches of small products, shifts, thresholds on and between outputs (and NaN).
-// The kernels that end in a softmax or a LayerNorm (whose SIMD rows round differently per set) are held to the same
-// set's unfused kernels, to the bit.
+// The packed engine's fused kernels (kernels.ts: binaryGemmSSBits/USBits, packBitsTransposed, transposeBits,
+// attentionProbsBits, residualLayerNorm): the reference against their definitions, then every native dispatch path
+// (1, 2, 3 threads) and the WASM set against the reference: packed bits identical (tolerance 0) on shapes that cross
+// the 64-bit word and the native column blocks, batches of small products, shifts, thresholds on and between outputs
+// (and NaN). The kernels that end in a softmax or a LayerNorm (whose SIMD rows round differently per set) are held to
+// the same set's unfused kernels, to the bit.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Kernels } from '../../../runtime/kernels/kernels.js';
@@ -88,6 +88,35 @@ describe('fused engine kernels: the reference', () => {
     }
   });
 
+  it('transposeBits: bit t of row b*C + c is bit c of row b*T + t, padding 0; after binaryGemmSSBits it is packBitsTransposed', () => {
+    const rng = new Rng(16);
+    for (const [B, T, C] of [[1, 1, 1], [2, 70, 5], [3, 33, 100], [1, 128, 64], [2, 64, 130], [0, 5, 5], [2, 0, 3], [2, 3, 0]] as const) {
+      const x = randomBits(rng, B * T, C);
+      const out = new Uint32Array(packedLength(B * C, T)).fill(0xdeadbeef);
+      ref.transposeBits(out, x, B, T, C);
+      const u32 = 2 * Math.ceil(T / 64);
+      for (let b = 0; b < B; b++) {
+        for (let c = 0; c < C; c++) {
+          for (let t = 0; t < 32 * u32; t++) {
+            const want = t < T ? bitAt(x, b * T + t, C, c) : 0;
+            assert.equal(bitAt(out, b * C + c, T, t), want, `${B}x${T}x${C}: b=${b} c=${c} t=${t}`);
+          }
+        }
+      }
+    }
+    // attention's V^T: the GEMM's packed output transposed = the float output packed along T
+    const [B, T, K, C] = [2, 70, 100, 65];
+    const A = randomBits(rng, B * T, K), W = randomBits(rng, C, K);
+    const bias = randSpecial(rng, C, [0]), shift = randSpecial(rng, C, [0, 0.5]);
+    const y = new Float32Array(B * T * C), want = new Uint32Array(packedLength(B * C, T));
+    ref.binaryGemmSS(y, A, W, B * T, K, C, 0.5, null, bias);
+    ref.packBitsTransposed(want, y, shift, 0, B, T, C);
+    const rows = new Uint32Array(packedLength(B * T, C)), got = new Uint32Array(packedLength(B * C, T));
+    ref.binaryGemmSSBits(rows, A, W, B * T, K, C, 0.5, null, bias, shift, 0);
+    ref.transposeBits(got, rows, B, T, C);
+    assertSameBits(got, want, 'binaryGemmSSBits + transposeBits vs binaryGemmSS + packBitsTransposed');
+  });
+
   it('residualLayerNorm is add, then layerNormForward', () => {
     const rng = new Rng(7);
     const [R, C] = [4, 33];
@@ -159,6 +188,22 @@ describe('fused engine kernels: native paths and WASM agree with the reference',
         const bad = positionIds.slice();
         bad[5] = P;
         assert.throws(() => k.embeddingSumBinary(got, ids, bits, rowScale, bad, position, typeIds, type, n, C), { code: 'BK7001' }, `${name} position id out of range`);
+      }
+    });
+  }
+
+  for (const [B, T, C] of [[1, 128, 768], [8, 128, 64], [3, 70, 130], [2, 200, 33], [1, 1, 1]] as const) {
+    it(`transposeBits ${B}x${T}x${C}: the reference's bits, and a short buffer throws BK7001`, () => {
+      const rng = new Rng(400 + B + T + C);
+      const x = randomBits(rng, B * T, C);
+      const want = new Uint32Array(packedLength(B * C, T));
+      ref.transposeBits(want, x, B, T, C);
+      for (const [name, k] of all) {
+        const out = new Uint32Array(packedLength(B * C, T)).fill(0xdeadbeef);
+        k.transposeBits(out, x, B, T, C);
+        assertSameBits(out, want, `${name} transposeBits`);
+        assert.throws(() => k.transposeBits(out.subarray(1), x, B, T, C), { code: 'BK7001' }, `${name} short out`);
+        assert.throws(() => k.transposeBits(out, x.subarray(1), B, T, C), { code: 'BK7001' }, `${name} short x`);
       }
     });
   }

@@ -39,6 +39,7 @@ export const kernelCases: Record<Method, () => unknown[]> = {
   binaryGemmUSBits: () => [new Uint32Array(2 * packedLength(M, N)), u(2 * packedLength(M, KK)), u(2 * packedLength(N, KK)), M, KK, N, 1, f(N), f(N), f(N), 0.5, 2],
   attentionProbsBits: () => [new Uint32Array(B * NH * packedLength(T, T)), u(B * NH * packedLength(T, KK)), u(B * NH * packedLength(T, KK)), T, KK, T, 0.1, f(B * T), NH, f(T), 0.05, B * NH],
   packBitsTransposed: () => [new Uint32Array(packedLength(B * C, T)), f(B * T * C), f(C), 0, B, T, C],
+  transposeBits: () => [new Uint32Array(packedLength(B * C, T)), u(packedLength(B * T, C)), B, T, C],
   residualLayerNorm: () => [f(R * C), f(R * C), f(R * C), f(C), f(C), R, C, 1e-5],
   addBias: () => [f(R * C), f(R * C), f(C), R, C],
   addBiasBackward: () => [f(C), f(R * C), R, C],

@@ -448,6 +448,15 @@ Napi::Value EmbeddingForward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value TransposeBits(const Napi::CallbackInfo& info) {
+  Args a(info, "transposeBits");
+  const int64_t B = a.dim(2, "B"), T = a.dim(3, "T"), C = a.dim(4, "C");
+  const auto out = a.u32(0, "out", packedLen(mul(B, C), T));
+  const auto x = a.u32(1, "x", packedLen(mul(B, T), C));
+  bk::transposeBits(out.p, x.p, B, T, C, state(info).threads);
+  return info.Env().Undefined();
+}
+
 /** embeddingSumBinary (y, ids, bits, rowScale, positionIds, position, typeIds, type, n, C). */
 Napi::Value EmbeddingSumBinary(const Napi::CallbackInfo& info) {
   Args a(info, "embeddingSumBinary");
@@ -699,6 +708,7 @@ Napi::Value CreateSet(const Napi::CallbackInfo& info) {
   Set(env, o, s, "embeddingForward", EmbeddingForward);
   Set(env, o, s, "embeddingBackward", EmbeddingBackward);
   Set(env, o, s, "embeddingSumBinary", EmbeddingSumBinary);
+  Set(env, o, s, "transposeBits", TransposeBits);
   Set(env, o, s, "splitHeads", Heads<false>);
   Set(env, o, s, "mergeHeads", Heads<true>);
   Set(env, o, s, "sum", Sum);
@@ -756,7 +766,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("createSet", Napi::Function::New(env, CreateSet, "createSet"));
   exports.Set("info", Napi::Function::New(env, Info, "info"));
-  exports.Set("abi", Napi::Number::New(env, 2));
+  exports.Set("abi", Napi::Number::New(env, 3));
   return exports;
 }
 

@@ -469,6 +469,41 @@ void embeddingForward(float* y, const int32_t* ids, const float* table, int64_t 
   });
 }
 
+namespace {
+// Transposes the 64 x 64 bit matrix a[0..63] in place (row r = a[r], column c = bit c) by swapping ever smaller
+// off-diagonal blocks: 32 x 32, then 16 x 16, ... (the classic recursive exchange, least-significant bit first).
+inline void transpose64(uint64_t a[64]) {
+  uint64_t m = 0x00000000FFFFFFFFull;
+  for (int j = 32; j != 0; j >>= 1, m ^= m << j) {
+    for (int k = 0; k < 64; k = ((k | j) + 1) & ~j) {
+      const uint64_t t = ((a[k] >> j) ^ a[k | j]) & m;
+      a[k | j] ^= t;
+      a[k] ^= t << j;
+    }
+  }
+}
+}  // namespace
+
+void transposeBits(uint32_t* out, const uint32_t* x, int64_t B, int64_t T, int64_t C, int threads) {
+  const int64_t inRow = 2 * ((C + 63) / 64), outRow = 2 * ((T + 63) / 64), tBlocks = (T + 63) / 64;
+  // one task per 64 rows of x: the 64 x 64 blocks across C, each written to whole 64-bit words of 64 out rows
+  par_range(threads, B * tBlocks, 1, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; i++) {
+      const int64_t b = i / tBlocks, tb = i % tBlocks;
+      for (int64_t cb = 0; cb * 64 < C; cb++) {
+        uint64_t a[64];
+        for (int r = 0; r < 64; r++) {
+          const int64_t t = tb * 64 + r;
+          if (t < T) std::memcpy(&a[r], x + (b * T + t) * inRow + 2 * cb, sizeof a[r]);
+          else a[r] = 0;
+        }
+        transpose64(a);
+        for (int r = 0; r < 64 && cb * 64 + r < C; r++) std::memcpy(out + (b * C + cb * 64 + r) * outRow + 2 * tb, &a[r], sizeof a[r]);
+      }
+    }
+  });
+}
+
 void embeddingSumBinary(float* y, const int32_t* ids, const uint32_t* bits, const float* rowScale,
                         const int32_t* positionIds, const float* position, const int32_t* typeIds, const float* type,
                         int64_t n, int64_t C, int threads) {

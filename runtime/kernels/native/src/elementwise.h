@@ -43,6 +43,8 @@ void layerNormBackward(float* dX, float* dGamma, float* dBeta, const float* dY, 
 void embeddingForward(float* y, const int32_t* ids, const float* table, int64_t n, int64_t C, int threads);
 void embeddingBackward(float* dTable, const float* dY, const int32_t* ids, int64_t n, int64_t C);
 /** y[i] = (sign bits of word row ids[i] x rowScale[ids[i]] + position row, rounded to float32) + type row. */
+/** The bit-matrix transpose of each of B blocks: out row b*C + c, bit t = x row b*T + t, bit c (kernels.ts). */
+void transposeBits(uint32_t* out, const uint32_t* x, int64_t B, int64_t T, int64_t C, int threads);
 void embeddingSumBinary(float* y, const int32_t* ids, const uint32_t* bits, const float* rowScale,
                         const int32_t* positionIds, const float* position, const int32_t* typeIds, const float* type,
                         int64_t n, int64_t C, int threads);
