@@ -13,7 +13,8 @@
  * The 1/sqrt(HS) scale (folded into the GEMM when it is a power of two) and the mask are applied as the trainer does
  * (scale, addBias), so that the float32 scores, and therefore the probabilities, are the trainer's to the bit.
  * P·V: V is packed along T per channel (packBitsTransposed: V^T per head, [B,NH,HS] rows of T bits, the reduction
- * axis of P·V); P is packed along its key axis with the probability quantizer's threshold, by the kernel that
+ * axis of P·V); when V's Linear is binary its GEMM packs V along C instead and transposeBits turns those bits around
+ * (the float V is never written). P is packed along its key axis with the probability quantizer's threshold, by the kernel that
  * computes the scores, mask and softmax (attentionProbsBits) when 1/sqrt(HS) folds into the scale. When the output
  * Linear is binary and heads are whole words, P·V emits that Linear's input bits (the float ctx is never written).
  * Either half falls back to the trainer's FP formulation (actQuantForward, splitHeads, batched FP GEMM) when its
@@ -22,8 +23,7 @@
  * float32 sum compared with 0 on the unfused Q/K path): either keeps the sign of the exact sum, so the bits are the
  * quantizer's.
  */
-import type { Kernels } from '../kernels/kernels.js';
-import { packedLength } from '../kernels/kernels.js';
+import { packedLength, type Kernels } from '../kernels/kernels.js';
 import { binaryLinearBits, binaryLinearFromBits, inputPackTarget, isBinaryLinear, isOneBit, linearForward, linearForwardBits, packThreshold, quantizeFloat, shiftFor, tieValue, type LinearScratch } from './engine-linear.js';
 import type { PackedActQuant, PackedLayer, PackedLinear } from './packed-model.js';
 

@@ -223,8 +223,8 @@ export function loadWasmKernels(options: WasmOptions = {}): Kernels {
     binaryGemmUS: (C, P, V, M, K, N, scale, colScale, bias = null, batch = 1) => binaryGemm('binaryGemmUS', ex.binaryGemmUS, 'P', 'V', C, P, V, M, K, N, scale, colScale, bias, batch),
 
     // The fused engine kernels, composed from this set's own kernels (the same bits; the saving is native-only) or,
-    // for the transposed packing and the embedding sums, the reference's loops (a comparison or two adds per element,
-    // nothing to gain across the copy in and out of WASM memory).
+    // for the transposed packing, the bit transpose and the embedding sums, the reference's loops (a comparison, a
+    // word exchange or two adds per element: nothing to gain across the copy in and out of WASM memory).
     binaryGemmSSBits: (out, A, B, M, K, N, scale, colScale, bias, shift, threshold, batch = 1, shiftRows = 1) =>
       binaryGemmBitsVia(kernels, 'binaryGemmSSBits', false, out, A, B, M, K, N, scale, colScale, bias, shift, threshold, batch, shiftRows),
     binaryGemmUSBits: (out, P, V, M, K, N, scale, colScale, bias, shift, threshold, batch = 1, shiftRows = 1) =>
