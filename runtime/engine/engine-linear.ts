@@ -192,6 +192,17 @@ export function binaryLinearFromBits(k: Kernels, y: Float32Array, bits: Uint32Ar
   else k.binaryGemmUS(y, bits, lin.weight.bits, R, lin.inF, lin.outF, scale, null, lin.bias);
 }
 
+/**
+ * binaryLinearFromBits and residualLayerNorm of its output in one kernel (binaryGemmLayerNorm): y = LayerNorm(bits ·
+ * W_b^T * (a * alpha) + bias + residual), then the packs of y; the Linear's float output never reaches memory.
+ */
+export function binaryLinearLayerNorm(k: Kernels, y: Float32Array, bits: Uint32Array, lin: PackedLinear, R: number, residual: Float32Array,
+  ln: { gamma: Float32Array; beta: Float32Array }, eps: number, packs: readonly PackTarget[]): void {
+  const q = lin.input;
+  if (lin.weight.kind !== 'binary' || !isOneBit(q)) throw new Error('binaryLinearLayerNorm: needs a binary Linear');
+  k.binaryGemmLayerNorm(y, !q.signed, bits, lin.weight.bits, R, lin.inF, lin.outF, q.scale * lin.weight.alpha, null, lin.bias, residual, ln.gamma, ln.beta, eps, packs);
+}
+
 /** y[R,out] = Q(x + b) · W_b^T + bias (binary or float path, see the file comment). x: [R,in]. */
 export function linearForward(k: Kernels, y: Float32Array, x: Float32Array, lin: PackedLinear, R: number, s: LinearScratch): void {
   const { inF: K, outF: N } = lin;

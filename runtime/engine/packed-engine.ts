@@ -23,7 +23,7 @@ import type { Kernels, PackTarget } from '../kernels/kernels.js';
 import { packedLength } from '../kernels/kernels.js';
 import type { Batch } from '../model/types.js';
 import { attentionForward, takesInputBits, type AttentionBuffers, type AttentionInputBits } from './engine-attention.js';
-import { binaryLinearBits, binaryLinearFromBits, inputPackTarget, isBinaryLinear, linearForward, packThreshold, reluFoldedLinear, shiftFor, TieCounter, type LinearScratch } from './engine-linear.js';
+import { binaryLinearBits, binaryLinearLayerNorm, inputPackTarget, isBinaryLinear, linearForward, packThreshold, reluFoldedLinear, shiftFor, TieCounter, type LinearScratch } from './engine-linear.js';
 import type { PackedLinear, PackedModel } from './packed-model.js';
 
 export interface Prediction {
@@ -192,19 +192,24 @@ export class PackedEngine {
       const ctxLinear = !this.countTies && isBinaryLinear(layer.attnOut) ? layer.attnOut : null;
       const ctxPacked = attentionForward(k, layer, buf, buf.lin, x, buf.maskBias, dims, this.inputBits[l] ? inBits : null, ctxLinear);
       if (prof) t0 = this.tick(`L${l}.attention`, t0);
-      if (ctxPacked) binaryLinearFromBits(k, buf.sum, buf.ctxBits, layer.attnOut, R);
-      else linearForward(k, buf.sum, buf.ctx, layer.attnOut, R, buf.lin);
       // FFN-1's GEMM emits FFN-2's input bits (ReLU and FFN-2's quantizer folded into its output stage)
       const folded = this.reluFolded[l]!;
       const ffnBits = folded !== null && isBinaryLinear(layer.intermediate);
       const ffnPacks = ffnBits ? [inputPackTarget(layer.intermediate, buf.ffIn)] : [];
-      k.residualLayerNorm(buf.attnOut, buf.sum, x, layer.attnLn.gamma, layer.attnLn.beta, R, C, eps, ffnPacks);
+      // the output Linear and the LayerNorm after it in one kernel when its input came as bits
+      if (ctxPacked) binaryLinearLayerNorm(k, buf.attnOut, buf.ctxBits, layer.attnOut, R, x, layer.attnLn, eps, ffnPacks);
+      else {
+        linearForward(k, buf.sum, buf.ctx, layer.attnOut, R, buf.lin);
+        k.residualLayerNorm(buf.attnOut, buf.sum, x, layer.attnLn.gamma, layer.attnLn.beta, R, C, eps, ffnPacks);
+      }
       if (prof) t0 = this.tick(`L${l}.attn-output`, t0);
+      const out = x === buf.hA ? buf.hB : buf.hA;
       if (ffnBits) {
         const q = folded.input!;
         binaryLinearBits(k, buf.ffBits, buf.ffIn, layer.intermediate, R, shiftFor(q, F), packThreshold(q));
         if (prof) t0 = this.tick(`L${l}.ffn1`, t0);
-        binaryLinearFromBits(k, buf.sum, buf.ffBits, folded, R);
+        // FFN-2 and the LayerNorm after it in one kernel (which also packs the next layer's Q, K and V inputs)
+        binaryLinearLayerNorm(k, out, buf.ffBits, folded, R, buf.attnOut, layer.outLn, eps, packsFor(l + 1));
       } else {
         linearForward(k, buf.ff, buf.attnOut, layer.intermediate, R, buf.lin);
         if (folded !== null) {
@@ -216,9 +221,8 @@ export class PackedEngine {
           if (prof) t0 = this.tick(`L${l}.ffn1`, t0);
           linearForward(k, buf.sum, buf.act, layer.output, R, buf.lin);
         }
+        k.residualLayerNorm(out, buf.sum, buf.attnOut, layer.outLn.gamma, layer.outLn.beta, R, C, eps, packsFor(l + 1));
       }
-      const out = x === buf.hA ? buf.hB : buf.hA;
-      k.residualLayerNorm(out, buf.sum, buf.attnOut, layer.outLn.gamma, layer.outLn.beta, R, C, eps, packsFor(l + 1));
       x = out;
       if (prof) t0 = this.tick(`L${l}.ffn2`, t0);
     }

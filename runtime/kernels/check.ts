@@ -151,6 +151,13 @@ export function checkResidualLayerNorm(kernel: string, y: Float32Array, x: Float
   checkPacks(kernel, packs, R, C);
 }
 
+/** binaryGemmLayerNorm: the GEMM's operands (checkBinaryGemm, y in C's place) and residualLayerNorm's (checkResidualLayerNorm). */
+export function checkBinaryGemmLayerNorm(kernel: string, y: Float32Array, A: Uint32Array, B: Uint32Array, M: number, K: number, N: number, colScale: Float32Array | null,
+  bias: Float32Array | null, residual: Float32Array | null, gamma: Float32Array, beta: Float32Array, packs: readonly PackTarget[]): void {
+  checkBinaryGemm(kernel, y, A, B, M, K, N, colScale, 'A', 'B', bias);
+  checkResidualLayerNorm(kernel, y, y, residual, gamma, beta, M, N, packs);
+}
+
 /** packBitsTransposed: x[B,T,C], out rows B*C of T bits, shift[C]. */
 export function checkPackTransposed(kernel: string, out: Uint32Array, x: Float32Array, shift: Float32Array | null, B: number, T: number, C: number): void {
   checkDim(kernel, 'B', B);

@@ -4,8 +4,9 @@
  * use JS number (double) arithmetic, results are stored to Float32Array.
  * Packed layout: see kernels.ts (64-bit words as low/high Uint32 pairs, bit i of word w = element 64w + i, padding 0).
  */
-import { checkAttentionBits, checkBinaryGemm, checkBinaryGemmBits, checkDim, checkGemm, checkLength, checkOptional, checkPackTransposed, checkThreshold, checkTransposeBits } from './check.js';
-import { packedLength, wordsPerRow } from './kernels.js';
+import { checkAttentionBits, checkBinaryGemm, checkBinaryGemmBits, checkBinaryGemmLayerNorm, checkDim, checkGemm, checkLength, checkOptional, checkPackTransposed, checkThreshold,
+  checkTransposeBits } from './check.js';
+import { packedLength, wordsPerRow, type Kernels, type PackTarget } from './kernels.js';
 import { popcount32 } from './reference-math.js';
 
 
@@ -279,6 +280,20 @@ export function packBitsTransposed(out: Uint32Array, x: Float32Array, shift: Flo
       }
     }
   }
+}
+
+/**
+ * binaryGemmLayerNorm (kernels.ts), by definition: the set's binaryGemmSS/US into a float32 C, then its
+ * residualLayerNorm (the reference and WASM sets; the native set fuses them).
+ */
+export function binaryGemmLayerNormVia(parts: Pick<Kernels, 'binaryGemmSS' | 'binaryGemmUS' | 'residualLayerNorm'>, y: Float32Array, unsignedA: boolean, A: Uint32Array,
+  B: Uint32Array, M: number, K: number, N: number, scale: number, colScale: Float32Array | null, bias: Float32Array | null, residual: Float32Array | null,
+  gamma: Float32Array, beta: Float32Array, eps: number, packs: readonly PackTarget[] = []): void {
+  checkBinaryGemmLayerNorm('binaryGemmLayerNorm', y, A, B, M, K, N, colScale, bias, residual, gamma, beta, packs);
+  const C = new Float32Array(M * N);
+  if (unsignedA) parts.binaryGemmUS(C, A, B, M, K, N, scale, colScale, bias);
+  else parts.binaryGemmSS(C, A, B, M, K, N, scale, colScale, bias);
+  parts.residualLayerNorm(y, C, residual, gamma, beta, M, N, eps, packs);
 }
 
 /** Transposes the 32 x 32 bit matrix a[0..31] in place (row r = a[r], column c = bit c) by swapping ever smaller

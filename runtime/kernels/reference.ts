@@ -9,7 +9,7 @@
  */
 import { checkAdamWStep, checkDim, checkHeads, checkIds, checkLength, checkResidualLayerNorm, checkSoftmax } from './check.js';
 import type { AdamWOptions, Kernels, PackTarget } from './kernels.js';
-import { attentionProbsBitsVia, binaryGemmSS, binaryGemmSSBits, binaryGemmUS, binaryGemmUSBits, gemmNN, gemmNT, gemmTN, packBits, packBitsTransposed, transposeBits } from './reference-gemm.js';
+import { attentionProbsBitsVia, binaryGemmLayerNormVia, binaryGemmSS, binaryGemmSSBits, binaryGemmUS, binaryGemmUSBits, gemmNN, gemmNT, gemmTN, packBits, packBitsTransposed, transposeBits } from './reference-gemm.js';
 import { normalCdf, normalPdf } from './reference-math.js';
 import { actQuantBackward, actQuantForward, binarizeRows, binarizeWeight } from './reference-quant.js';
 
@@ -428,6 +428,8 @@ export function createReferenceKernels(): Kernels {
     gemmNN, gemmNT, gemmTN,
     packBits, binaryGemmSS, binaryGemmUS,
     binaryGemmSSBits, binaryGemmUSBits, packBitsTransposed, transposeBits, attentionProbsBits, residualLayerNorm,
+    binaryGemmLayerNorm: (y, unsignedA, A, B, M, K, N, scale, colScale, bias, residual, gamma, beta, eps, packs = []) =>
+      binaryGemmLayerNormVia({ binaryGemmSS, binaryGemmUS, residualLayerNorm }, y, unsignedA, A, B, M, K, N, scale, colScale, bias, residual, gamma, beta, eps, packs),
     addBias, addBiasBackward, add, scale,
     reluForward, reluBackward, geluForward, geluBackward, tanhForward, tanhBackward,
     softmaxForward, softmaxBackward,

@@ -233,6 +233,7 @@ export function loadNativeKernels(options: NativeOptions = {}): NativeKernels {
     transposeBits: k('transposeBits') as Kernels['transposeBits'],
     attentionProbsBits: k('attentionProbsBits') as Kernels['attentionProbsBits'],
     residualLayerNorm: k('residualLayerNorm') as Kernels['residualLayerNorm'],
+    binaryGemmLayerNorm: k('binaryGemmLayerNorm') as Kernels['binaryGemmLayerNorm'],
     addBias: k('addBias') as Kernels['addBias'],
     addBiasBackward: k('addBiasBackward') as Kernels['addBiasBackward'],
     add: k('add') as Kernels['add'],

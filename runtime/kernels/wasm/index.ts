@@ -19,7 +19,7 @@ import { statSync } from 'node:fs';
 import { checkAdamWStep, checkBinaryGemm, checkDim, checkGemm, checkHeads, checkIds, checkLength, checkOptional, checkQuant, checkResidualLayerNorm, checkSoftmax, checkThreshold } from '../check.js';
 import { packedLength, wordsPerRow } from '../kernels.js';
 import type { AdamWOptions, Kernels } from '../kernels.js';
-import { attentionProbsBitsVia, binaryGemmBitsVia, packBitsTransposed, transposeBits } from '../reference-gemm.js';
+import { attentionProbsBitsVia, binaryGemmBitsVia, binaryGemmLayerNormVia, packBitsTransposed, transposeBits } from '../reference-gemm.js';
 import { embeddingSumBinary } from '../reference.js';
 import { quantRange } from '../reference-quant.js';
 import { Arena, CHUNK } from './memory.js';
@@ -235,6 +235,8 @@ export function loadWasmKernels(options: WasmOptions = {}): Kernels {
     attentionProbsBits: (out, Q, K, M, Kd, N, scale, maskBias, productsPerMask, shift, threshold, batch) =>
       attentionProbsBitsVia((y, x, R, C) => kernels.softmaxForward(y, x, null, 1, R, C, 1), kernels.binaryGemmSS, kernels.packBits,
         out, Q, K, M, Kd, N, scale, maskBias, productsPerMask, shift, threshold, batch),
+    binaryGemmLayerNorm: (y, unsignedA, A, B, M, K, N, scale, colScale, bias, residual, gamma, beta, eps, packs = []) =>
+      binaryGemmLayerNormVia(kernels, y, unsignedA, A, B, M, K, N, scale, colScale, bias, residual, gamma, beta, eps, packs),
     residualLayerNorm(y, x, residual, gamma, beta, R, C, eps, packs = []) {
       checkResidualLayerNorm('residualLayerNorm', y, x, residual, gamma, beta, R, C, packs);
       let sum = x;

@@ -355,6 +355,36 @@ describe('fused engine kernels: native paths and WASM agree with the reference',
     });
   }
 
+  for (const [M, K, N] of [[1, 64, 1], [7, 100, 33], [130, 768, 768], [40, 3072, 130], [300, 200, 70]] as const) {
+    it(`binaryGemmLayerNorm ${M}x${K}x${N}: the set's own binaryGemmSS/US + residualLayerNorm to the bit`, () => {
+      const rng = new Rng(500 + M + K + N);
+      const A = randomBits(rng, M, K), B = randomBits(rng, N, K);
+      const colScale = randSpecial(rng, N, [1, -2]), bias = randSpecial(rng, N, [0]);
+      const residual = randSpecial(rng, M * N, [0]);
+      // gamma 0 puts y = beta exactly on the packs' thresholds (0, and 0.25 with shift -0.5 at beta 0.75)
+      const gamma = randSpecial(rng, N, [1, 0]), beta = randSpecial(rng, N, [0, 0.75]);
+      const shift = randSpecial(rng, N, [0, -0.5]);
+      for (const [name, k] of [['reference', ref] as [string, Kernels], ...all]) {
+        for (const unsignedA of [false, true]) {
+          for (const [cs, b, res] of [[null, bias, residual], [colScale, null, null]] as const) {
+            const C = new Float32Array(M * N), want = new Float32Array(M * N);
+            if (unsignedA) k.binaryGemmUS(C, A, B, M, K, N, 0.03, cs, b);
+            else k.binaryGemmSS(C, A, B, M, K, N, 0.03, cs, b);
+            const wantPacks = [{ bits: new Uint32Array(packedLength(M, N)), shift: null, threshold: 0 }, { bits: new Uint32Array(packedLength(M, N)), shift, threshold: 0.25 }];
+            k.residualLayerNorm(want, C, res, gamma, beta, M, N, 1e-12, wantPacks);
+            const got = new Float32Array(M * N).fill(7);
+            const packs = wantPacks.map((p) => ({ ...p, bits: new Uint32Array(p.bits.length).fill(0xdeadbeef) }));
+            k.binaryGemmLayerNorm(got, unsignedA, A, B, M, K, N, 0.03, cs, b, res, gamma, beta, 1e-12, packs);
+            const what = `${name} ${unsignedA ? 'US' : 'SS'} colScale=${cs !== null} residual=${res !== null}`;
+            assertSameBits(got, want, `${what}: y`);
+            assertSameBits(packs[0]!.bits, wantPacks[0]!.bits, `${what}: pack without shift`);
+            assertSameBits(packs[1]!.bits, wantPacks[1]!.bits, `${what}: pack with shift`);
+          }
+        }
+      }
+    });
+  }
+
   it('a shift buffer changed in place between calls is packed with its new values (the native sets memoize thresholds)', () => {
     const rng = new Rng(77);
     const [R, C] = [5, 130];

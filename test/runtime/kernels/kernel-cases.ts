@@ -41,6 +41,7 @@ export const kernelCases: Record<Method, () => unknown[]> = {
   packBitsTransposed: () => [new Uint32Array(packedLength(B * C, T)), f(B * T * C), f(C), 0, B, T, C],
   transposeBits: () => [new Uint32Array(packedLength(B * C, T)), u(packedLength(B * T, C)), B, T, C],
   residualLayerNorm: () => [f(R * C), f(R * C), f(R * C), f(C), f(C), R, C, 1e-5],
+  binaryGemmLayerNorm: () => [f(M * N), false, u(packedLength(M, KK)), u(packedLength(N, KK)), M, KK, N, 1, f(N), f(N), f(M * N), f(N), f(N), 1e-5],
   addBias: () => [f(R * C), f(R * C), f(C), R, C],
   addBiasBackward: () => [f(C), f(R * C), R, C],
   add: () => [f(R), f(R), f(R), R],

@@ -373,6 +373,29 @@ Napi::Value LayerNormForward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+/** The optional packs argument of the fused LayerNorm kernels: up to 8 { bits, shift, threshold } for output [R,C]. */
+int packSpecs(const Args& a, const Napi::Value& pv, int64_t R, int64_t C, bk::PackSpec* packs) {
+  int npacks = 0;
+  if (pv.IsUndefined() || pv.IsNull()) return 0;
+  if (!pv.IsArray()) a.error("BK7001", "packs must be an array of { bits, shift, threshold }");
+  const Napi::Array arr = pv.As<Napi::Array>();
+  if (arr.Length() > 8) a.error("BK7001", std::to_string(arr.Length()) + " packs, at most 8");
+  for (uint32_t i = 0; i < arr.Length(); i++) {
+    const Napi::Value e = arr.Get(i);
+    if (!e.IsObject()) a.error("BK7001", "packs[" + std::to_string(i) + "] must be an object { bits, shift, threshold }");
+    const Napi::Object o = e.As<Napi::Object>();
+    const std::string at = "packs[" + std::to_string(i) + "].";
+    packs[i].bits = typedProp<uint32_t>(a, o, "bits", (at + "bits").c_str(), napi_uint32_array, "Uint32Array", packedLen(R, C), false);
+    packs[i].shift = typedProp<float>(a, o, "shift", (at + "shift").c_str(), napi_float32_array, "Float32Array", C, true);
+    const Napi::Value t = o.Get("threshold");
+    if (!t.IsNumber()) a.error("BK7001", at + "threshold must be a number");
+    packs[i].threshold = t.As<Napi::Number>().DoubleValue();
+    if (std::isinf(packs[i].threshold) && packs[i].threshold < 0) a.error("BK7002", at + "threshold is -Infinity, needs a number above it");
+    npacks++;
+  }
+  return npacks;
+}
+
 Napi::Value ResidualLayerNorm(const Napi::CallbackInfo& info) {
   Args a(info, "residualLayerNorm");
   const int64_t R = a.dim(5, "R"), C = a.dim(6, "C");
@@ -383,28 +406,32 @@ Napi::Value ResidualLayerNorm(const Napi::CallbackInfo& info) {
   const auto beta = a.f32(4, "beta", C);
   const double eps = a.number(7, "eps");
   bk::PackSpec packs[8];
-  int npacks = 0;
-  const Napi::Value pv = info[8];
-  if (!pv.IsUndefined() && !pv.IsNull()) {
-    if (!pv.IsArray()) a.error("BK7001", "packs must be an array of { bits, shift, threshold }");
-    const Napi::Array arr = pv.As<Napi::Array>();
-    if (arr.Length() > 8) a.error("BK7001", std::to_string(arr.Length()) + " packs, at most 8");
-    for (uint32_t i = 0; i < arr.Length(); i++) {
-      const Napi::Value e = arr.Get(i);
-      if (!e.IsObject()) a.error("BK7001", "packs[" + std::to_string(i) + "] must be an object { bits, shift, threshold }");
-      const Napi::Object o = e.As<Napi::Object>();
-      const std::string at = "packs[" + std::to_string(i) + "].";
-      packs[i].bits = typedProp<uint32_t>(a, o, "bits", (at + "bits").c_str(), napi_uint32_array, "Uint32Array", packedLen(R, C), false);
-      packs[i].shift = typedProp<float>(a, o, "shift", (at + "shift").c_str(), napi_float32_array, "Float32Array", C, true);
-      const Napi::Value t = o.Get("threshold");
-      if (!t.IsNumber()) a.error("BK7001", at + "threshold must be a number");
-      packs[i].threshold = t.As<Napi::Number>().DoubleValue();
-      if (std::isinf(packs[i].threshold) && packs[i].threshold < 0) a.error("BK7002", at + "threshold is -Infinity, needs a number above it");
-      npacks++;
-    }
-  }
+  const int npacks = packSpecs(a, info[8], R, C, packs);
   bk::residualLayerNorm(state(info).ops, y.p, x.p, residual.p, gamma.p, beta.p, R, C, eps, packs, npacks,
                         state(info).threads);
+  return info.Env().Undefined();
+}
+
+/** binaryGemmLayerNorm (y, unsignedA, A, B, M, K, N, scale, colScale, bias, residual, gamma, beta, eps, packs?). */
+Napi::Value BinaryGemmLayerNorm(const Napi::CallbackInfo& info) {
+  Args a(info, "binaryGemmLayerNorm");
+  const int64_t M = a.dim(4, "M"), K = a.dim(5, "K"), N = a.dim(6, "N");
+  const auto y = a.f32(0, "y", mul(M, N));
+  const bool unsignedA = a.flag(1);
+  const auto A = a.u32(2, "A", packedLen(M, K));
+  const auto B = a.u32(3, "B", packedLen(N, K));
+  const double scale = a.number(7, "scale");
+  const auto colScale = a.f32opt(8, "colScale", N);
+  const auto bias = a.f32opt(9, "bias", N);
+  const auto residual = a.f32opt(10, "residual", mul(M, N));
+  const auto gamma = a.f32(11, "gamma", N);
+  const auto beta = a.f32(12, "beta", N);
+  const double eps = a.number(13, "eps");
+  bk::PackSpec packs[8];
+  const int npacks = packSpecs(a, info[14], M, N, packs);
+  const SetState& s = state(info);
+  bk::binaryGemmLayerNorm(s.ops, y.p, unsignedA, A.p, B.p, M, K, N, scale, colScale.p, bias.p, residual.p, gamma.p,
+                          beta.p, eps, packs, npacks, s.threads);
   return info.Env().Undefined();
 }
 
@@ -709,6 +736,7 @@ Napi::Value CreateSet(const Napi::CallbackInfo& info) {
   Set(env, o, s, "embeddingBackward", EmbeddingBackward);
   Set(env, o, s, "embeddingSumBinary", EmbeddingSumBinary);
   Set(env, o, s, "transposeBits", TransposeBits);
+  Set(env, o, s, "binaryGemmLayerNorm", BinaryGemmLayerNorm);
   Set(env, o, s, "splitHeads", Heads<false>);
   Set(env, o, s, "mergeHeads", Heads<true>);
   Set(env, o, s, "sum", Sum);

@@ -27,7 +27,8 @@ int hardware_threads();
 
 /**
  * Per-thread scratch memory, 64-byte aligned, grown on demand and kept for the life of the thread.
- * `slot` (0..3) selects independent buffers. The contents are undefined on return.
+ * `slot` (0..4) selects independent buffers: 0-3 belong to the GEMM drivers, 4 to kernels that call a GEMM inside
+ * their own tasks (binaryGemmLayerNorm). The contents are undefined on return.
  */
 void* thread_scratch(int slot, size_t bytes);
 

@@ -416,6 +416,50 @@ void residualLayerNorm(const PathOps* ops, float* y, const float* x, const float
   });
 }
 
+void binaryGemmLayerNorm(const PathOps* ops, float* y, bool unsignedA, const uint32_t* A, const uint32_t* B, int64_t M,
+                         int64_t K, int64_t N, double scale, const float* colScale, const float* bias,
+                         const float* residual, const float* gamma, const float* beta, double eps,
+                         const PackSpec* packs, int npacks, int threads) {
+  if (M == 0 || N == 0) return;
+  const int np = npacks < 8 ? npacks : 8;
+  const int64_t u32 = 2 * ((N + 63) / 64), a32 = 2 * ((K + 63) / 64);
+  float thrF[8];
+  std::vector<float> tv[8];
+  for (int p = 0; p < np; p++) {
+    thrF[p] = floatAtLeast(packs[p].threshold);
+    tv[p] = packThresholds(packs[p].shift, packs[p].threshold, N);
+  }
+  const std::vector<double> gd(gamma, gamma + N), bd(beta, beta + N);
+  // Row blocks: each task runs the GEMM of its rows on one thread (repacking B once per block), then the LayerNorm
+  // rows while the block's output is still in its cache. At least 2 blocks per thread, at most 256 rows.
+  const int64_t rb = std::min<int64_t>(256, std::max<int64_t>(16, ceil_div(M, 2 * static_cast<int64_t>(threads))));
+  par_range(threads, ceil_div(M, rb), 1, [&](int64_t b0, int64_t b1) {
+    float* block = static_cast<float*>(thread_scratch(4, sizeof(float) * static_cast<size_t>(rb * N)));
+    for (int64_t blk = b0; blk < b1; blk++) {
+      const int64_t i0 = blk * rb, rows = std::min(rb, M - i0);
+      ops->binaryGemm(unsignedA, block, A + i0 * a32, B, rows, K, N, scale, colScale, bias, 1, 1);
+      for (int64_t r = 0; r < rows; r++) {
+        const int64_t row = i0 + r;
+        const float* res = residual == nullptr ? nullptr : residual + row * N;
+        if (ops->residualLayerNormRow != nullptr) {
+          RowPack rp[8];
+          for (int p = 0; p < np; p++) rp[p] = RowPack{packs[p].bits + row * u32, tv[p].empty() ? nullptr : tv[p].data(), thrF[p]};
+          ops->residualLayerNormRow(y + row * N, block + r * N, res, gd.data(), bd.data(), N, eps, rp, np);
+          continue;
+        }
+        // residualLayerNorm's composition: the float32 add, the path's LayerNorm row, its packs
+        float* in = block + r * N;
+        if (res != nullptr)
+          for (int64_t c = 0; c < N; c++) in[c] = in[c] + res[c];
+        float mean, rstd;
+        ops->layerNormRow(y + row * N, &mean, &rstd, in, gamma, beta, N, eps);
+        for (int p = 0; p < np; p++)
+          ops->packRow(packs[p].bits + row * u32, y + row * N, tv[p].empty() ? nullptr : tv[p].data(), thrF[p], N);
+      }
+    }
+  });
+}
+
 void layerNormBackward(float* dX, float* dGamma, float* dBeta, const float* dY, const float* x, const float* mean,
                        const float* rstd, const float* gamma, int64_t R, int64_t C, int threads) {
   if (C == 0) return;

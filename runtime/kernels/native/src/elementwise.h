@@ -38,6 +38,14 @@ struct PackSpec {
 void residualLayerNorm(const PathOps* ops, float* y, const float* x, const float* residual, const float* gamma,
                        const float* beta, int64_t R, int64_t C, double eps, const PackSpec* packs, int npacks,
                        int threads);
+/**
+ * binaryGemm (unsignedA: the US form) then residualLayerNorm of its output (kernels.ts binaryGemmLayerNorm), by blocks
+ * of rows: each task's float output block stays in its cache between the GEMM and the LayerNorm rows.
+ */
+void binaryGemmLayerNorm(const PathOps* ops, float* y, bool unsignedA, const uint32_t* A, const uint32_t* B, int64_t M,
+                         int64_t K, int64_t N, double scale, const float* colScale, const float* bias,
+                         const float* residual, const float* gamma, const float* beta, double eps,
+                         const PackSpec* packs, int npacks, int threads);
 void layerNormBackward(float* dX, float* dGamma, float* dBeta, const float* dY, const float* x, const float* mean,
                        const float* rstd, const float* gamma, int64_t R, int64_t C, int threads);
 void embeddingForward(float* y, const int32_t* ids, const float* table, int64_t n, int64_t C, int threads);

@@ -153,8 +153,8 @@ Pool& pool() {
 }
 
 struct Scratch {
-  void* p[4] = {nullptr, nullptr, nullptr, nullptr};
-  size_t n[4] = {0, 0, 0, 0};
+  void* p[5] = {nullptr, nullptr, nullptr, nullptr, nullptr};
+  size_t n[5] = {0, 0, 0, 0, 0};
   ~Scratch() {
     for (void* q : p) std::free(q);
   }
