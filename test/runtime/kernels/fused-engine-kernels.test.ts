@@ -316,6 +316,21 @@ describe('fused engine kernels: native paths and WASM agree with the reference',
           const out = new Uint32Array(batch * packedLength(M, N)).fill(0xdeadbeef);
           k.attentionProbsBits(out, Q, K, M, Kd, N, 0.125, m, ppm, sh, thr, batch);
           assertSameBits(out, want, `${name} mask=${m !== null} shift=${sh !== null}`);
+          // shifts that put one probability per column exactly on the threshold (p - p >= 0), and one just past it
+          // (p - nextUp(p) < 0): a fused row whose probability differs by one ulp flips one of them
+          if (M === 0 || N === 0) continue;
+          const bitsOf = new Uint32Array(1), f32 = new Float32Array(bitsOf.buffer);
+          for (const past of [false, true]) {
+            const tie = Float32Array.from({ length: N }, (_, j) => {
+              f32[0] = s[(j % M) * N + j]!;
+              if (past && f32[0] > 0) bitsOf[0] += 1;
+              return -f32[0]!;
+            });
+            const wantTie = new Uint32Array(batch * packedLength(M, N)), outTie = new Uint32Array(batch * packedLength(M, N));
+            k.packBits(wantTie, s, tie, 0, batch * M, N);
+            k.attentionProbsBits(outTie, Q, K, M, Kd, N, 0.125, m, ppm, tie, 0, batch);
+            assertSameBits(outTie, wantTie, `${name} mask=${m !== null} probabilities on the threshold${past ? ' (one ulp past)' : ''}`);
+          }
         }
       }
     });

@@ -66,6 +66,7 @@ template <int R, int Q, bool U>
 void bkern(const uint32_t* a, int64_t lda32, const uint64_t* bp, int64_t W, float* c, int64_t ldc, int64_t ncols,
            const BinEpilogue& e);
 
+#define BK_SOFTMAX_PACK_ROW 0
 #define BK_AVX_TRANSPOSE 1
 void pack_row(uint32_t* o, const float* x, const float* t, float thrF, int64_t K);
 void softmax_row(float* y, const float* x, const float* mask, double scale, int64_t C);

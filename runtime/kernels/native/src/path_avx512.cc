@@ -70,6 +70,8 @@ void bkern(const uint32_t* a, int64_t lda32, const uint64_t* bp, int64_t W, floa
            const BinEpilogue& e);
 
 #define BK_AVX_TRANSPOSE 1
+#define BK_SOFTMAX_PACK_ROW 1
+void softmax_pack_row(uint32_t* o, float* row, const float* t, float thrF, int64_t N);
 void pack_row(uint32_t* o, const float* x, const float* t, float thrF, int64_t K);
 void softmax_row(float* y, const float* x, const float* mask, double scale, int64_t C);
 
@@ -453,9 +455,14 @@ inline void z16(const float* x, const float* mask, __m512d vs, __mmask16 m, __m5
   }
 }
 
-// The softmax rows' last pass: y (the exponentials) times 1 / their float32 lane sums, summed once in order.
+// 1 / the float32 lane sums of a softmax row's exponentials, summed once in order, as float32.
+inline __m512 softmax_inv(__m512 vsum) {
+  return _mm512_set1_ps(static_cast<float>(1.0 / static_cast<double>(_mm512_reduce_add_ps(vsum))));
+}
+
+// The softmax rows' last pass: y (the exponentials) times softmax_inv.
 inline void softmax_normalize(float* y, __m512 vsum, int64_t C) {
-  const __m512 inv = _mm512_set1_ps(static_cast<float>(1.0 / static_cast<double>(_mm512_reduce_add_ps(vsum))));
+  const __m512 inv = softmax_inv(vsum);
   for (int64_t c = 0; c < C; c += 16) {
     const __mmask16 m = tail_mask(C - c);
     _mm512_mask_storeu_ps(y + c, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, y + c), inv));
@@ -467,7 +474,7 @@ inline void softmax_normalize(float* y, __m512 vsum, int64_t C) {
 // rounded to float: 53 >= 2 * 24 + 2 bits), so this gives softmax_row's bits with a third of its conversions. The
 // packed engine's attention rows come this way (their scale is applied in the scores GEMM, the mask added before).
 // A row with a NaN returns false and takes the double path: the two max reductions could pick different lanes then.
-bool softmax_row_unscaled(float* y, const float* x, int64_t C) {
+bool softmax_exp_unscaled(float* y, const float* x, int64_t C, __m512* vsumOut) {
   __m512 vmax = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
   __mmask16 nan = 0;
   for (int64_t c = 0; c < C; c += 16) {
@@ -485,6 +492,13 @@ bool softmax_row_unscaled(float* y, const float* x, int64_t C) {
     _mm512_mask_storeu_ps(y + c, m, e);
     vsum = _mm512_mask_add_ps(vsum, m, vsum, e);
   }
+  *vsumOut = vsum;
+  return true;
+}
+
+bool softmax_row_unscaled(float* y, const float* x, int64_t C) {
+  __m512 vsum;
+  if (!softmax_exp_unscaled(y, x, C, &vsum)) return false;
   softmax_normalize(y, vsum, C);
   return true;
 }
@@ -514,6 +528,30 @@ void softmax_row(float* y, const float* x, const float* mask, double scale, int6
     vsum = _mm512_mask_add_ps(vsum, m, vsum, e);
   }
   softmax_normalize(y, vsum, C);
+}
+
+// attentionProbsBits' row: softmax_row at scale 1 without a mask, then pack_row of it, with the normalised values
+// compared in registers instead of stored and read back (the same floats and comparisons, so the same bits).
+void softmax_pack_row(uint32_t* o, float* row, const float* t, float thrF, int64_t N) {
+  __m512 vsum;
+  if (!softmax_exp_unscaled(row, row, N, &vsum)) {
+    softmax_row(row, row, nullptr, 1.0, N);
+    pack_row(o, row, t, thrF, N);
+    return;
+  }
+  const __m512 inv = softmax_inv(vsum), tf = _mm512_set1_ps(thrF);
+  for (int64_t w = 0; w < ceil_div(N, 64); w++) {
+    uint64_t bits = 0;
+    for (int q = 0; q < 4 && 64 * w + 16 * q < N; q++) {
+      const int64_t c = 64 * w + 16 * q;
+      const __mmask16 m = tail_mask(N - c);
+      const __m512 p = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, row + c), inv);
+      const __m512 th = t == nullptr ? tf : _mm512_maskz_loadu_ps(m, t + c);
+      bits |= static_cast<uint64_t>(_mm512_mask_cmp_ps_mask(m, p, th, _CMP_GE_OQ)) << (16 * q);
+    }
+    o[2 * w] = static_cast<uint32_t>(bits);
+    o[2 * w + 1] = static_cast<uint32_t>(bits >> 32);
+  }
 }
 
 // ---- LayerNorm rows: one statistics pass and one output pass, the residual add and the packings folded in
