@@ -34,8 +34,9 @@ const { values: args } = parseArgs({
   },
 });
 const threads = args.threads ? Number(args.threads) : cpus().length;
-// 9 repetitions: the shared machine moves ONNX Runtime's batch-8 time by 20 % between runs; a median of 9 steadies the ratio
-const reps = args.reps ? Number(args.reps) : 9;
+// 21 repetitions (63 at batch 1): single batch-8 ratios on the shared machine spread from 6x to 10x, and medians of 9
+// still moved by 0.7x from run to run
+const reps = args.reps ? Number(args.reps) : 21;
 const T = args.seq ? Number(args.seq) : 128;
 const batchSizes = (args.batches ?? '1,8').split(',').map(Number);
 const outDir = args.out ?? join('bench', 'results');
