@@ -318,7 +318,7 @@ describe('fused engine kernels: native paths and WASM agree with the reference',
           assertSameBits(out, want, `${name} mask=${m !== null} shift=${sh !== null}`);
           // shifts that put one probability per column exactly on the threshold (p - p >= 0), and one just past it
           // (p - nextUp(p) < 0): a fused row whose probability differs by one ulp flips one of them
-          if (M === 0 || N === 0) continue;
+          if (M * N === 0) continue;
           const bitsOf = new Uint32Array(1), f32 = new Float32Array(bitsOf.buffer);
           for (const past of [false, true]) {
             const tie = Float32Array.from({ length: N }, (_, j) => {
