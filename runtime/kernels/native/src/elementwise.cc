@@ -373,46 +373,66 @@ std::vector<float> computePackThresholds(const float* shift, double thr, int64_t
 }
 }  // namespace
 
+namespace {
+// residualLayerNorm's rows, set up once per call (the packs' thresholds, gamma and beta widened for the path's
+// one-kernel row) and shared by the kernels that end in it.
+struct LayerNormRows {
+  const PathOps* ops;
+  float* y;
+  const float* gamma;
+  const float* beta;
+  int64_t C, u32;
+  double eps;
+  const PackSpec* packs;
+  int np;
+  float thrF[8];
+  std::vector<float> tv[8];
+  std::vector<double> gd, bd;  // only for the path's residualLayerNormRow
+
+  LayerNormRows(const PathOps* o, float* out, const float* g, const float* b, int64_t cols, double e, const PackSpec* p,
+                int npacks)
+      : ops(o), y(out), gamma(g), beta(b), C(cols), u32(2 * ((cols + 63) / 64)), eps(e), packs(p), np(npacks < 8 ? npacks : 8) {
+    for (int i = 0; i < np; i++) {
+      thrF[i] = floatAtLeast(packs[i].threshold);
+      tv[i] = packThresholds(packs[i].shift, packs[i].threshold, C);
+    }
+    if (ops->residualLayerNormRow != nullptr) {
+      gd.assign(gamma, gamma + C);
+      bd.assign(beta, beta + C);
+    }
+  }
+
+  // Output row r from x (+ residual, nullable): the path's one-kernel row, else the float32 add into `sum` (C floats,
+  // may be x itself), the path's LayerNorm row and its packs.
+  void run(int64_t r, const float* x, const float* residual, float* sum) const {
+    if (ops->residualLayerNormRow != nullptr) {
+      RowPack rp[8];
+      for (int i = 0; i < np; i++) rp[i] = RowPack{packs[i].bits + r * u32, tv[i].empty() ? nullptr : tv[i].data(), thrF[i]};
+      ops->residualLayerNormRow(y + r * C, x, residual, gd.data(), bd.data(), C, eps, rp, np);
+      return;
+    }
+    const float* in = x;
+    if (residual != nullptr) {
+      for (int64_t c = 0; c < C; c++) sum[c] = x[c] + residual[c];
+      in = sum;
+    }
+    float mean, rstd;
+    ops->layerNormRow(y + r * C, &mean, &rstd, in, gamma, beta, C, eps);
+    for (int i = 0; i < np; i++)
+      ops->packRow(packs[i].bits + r * u32, y + r * C, tv[i].empty() ? nullptr : tv[i].data(), thrF[i], C);
+  }
+};
+}  // namespace
+
 void residualLayerNorm(const PathOps* ops, float* y, const float* x, const float* residual, const float* gamma,
                        const float* beta, int64_t R, int64_t C, double eps, const PackSpec* packs, int npacks,
                        int threads) {
   if (C == 0) return;
-  const int64_t u32 = 2 * ((C + 63) / 64);
-  float thrF[8];
-  std::vector<float> tv[8];
-  for (int p = 0; p < npacks && p < 8; p++) {
-    thrF[p] = floatAtLeast(packs[p].threshold);
-    tv[p] = packThresholds(packs[p].shift, packs[p].threshold, C);
-  }
-  if (ops->residualLayerNormRow != nullptr) {  // the path's one-kernel row
-    const std::vector<double> gd(gamma, gamma + C), bd(beta, beta + C);
-    par_range(threads, R, imin(R, ceil_div(kGrain / 2, C)), [&](int64_t r0, int64_t r1) {
-      RowPack rp[8];
-      for (int64_t r = r0; r < r1; r++) {
-        for (int p = 0; p < npacks && p < 8; p++)
-          rp[p] = RowPack{packs[p].bits + r * u32, tv[p].empty() ? nullptr : tv[p].data(), thrF[p]};
-        ops->residualLayerNormRow(y + r * C, x + r * C, residual == nullptr ? nullptr : residual + r * C, gd.data(),
-                                  bd.data(), C, eps, rp, npacks < 8 ? npacks : 8);
-      }
-    });
-    return;
-  }
+  const LayerNormRows rows(ops, y, gamma, beta, C, eps, packs, npacks);
   par_range(threads, R, imin(R, ceil_div(kGrain / 2, C)), [&](int64_t r0, int64_t r1) {
     // the row's float32 sum (add's operation) in a per-thread buffer that stays in L1
     float* u = static_cast<float*>(thread_scratch(1, sizeof(float) * static_cast<size_t>(C)));
-    for (int64_t r = r0; r < r1; r++) {
-      const float* a = x + r * C;
-      const float* in = a;
-      if (residual != nullptr) {
-        const float* b = residual + r * C;
-        for (int64_t c = 0; c < C; c++) u[c] = a[c] + b[c];
-        in = u;
-      }
-      float mean, rstd;
-      ops->layerNormRow(y + r * C, &mean, &rstd, in, gamma, beta, C, eps);
-      for (int p = 0; p < npacks; p++)
-        ops->packRow(packs[p].bits + r * u32, y + r * C, tv[p].empty() ? nullptr : tv[p].data(), thrF[p], C);
-    }
+    for (int64_t r = r0; r < r1; r++) rows.run(r, x + r * C, residual == nullptr ? nullptr : residual + r * C, u);
   });
 }
 
@@ -421,40 +441,19 @@ void binaryGemmLayerNorm(const PathOps* ops, float* y, bool unsignedA, const uin
                          const float* residual, const float* gamma, const float* beta, double eps,
                          const PackSpec* packs, int npacks, int threads) {
   if (M == 0 || N == 0) return;
-  const int np = npacks < 8 ? npacks : 8;
-  const int64_t u32 = 2 * ((N + 63) / 64), a32 = 2 * ((K + 63) / 64);
-  float thrF[8];
-  std::vector<float> tv[8];
-  for (int p = 0; p < np; p++) {
-    thrF[p] = floatAtLeast(packs[p].threshold);
-    tv[p] = packThresholds(packs[p].shift, packs[p].threshold, N);
-  }
-  const std::vector<double> gd(gamma, gamma + N), bd(beta, beta + N);
+  const LayerNormRows rows(ops, y, gamma, beta, N, eps, packs, npacks);
+  const int64_t a32 = 2 * ((K + 63) / 64);
   // Row blocks: each task runs the GEMM of its rows on one thread (repacking B once per block), then the LayerNorm
   // rows while the block's output is still in its cache. At least 2 blocks per thread, at most 256 rows.
   const int64_t rb = std::min<int64_t>(256, std::max<int64_t>(16, ceil_div(M, 2 * static_cast<int64_t>(threads))));
   par_range(threads, ceil_div(M, rb), 1, [&](int64_t b0, int64_t b1) {
     float* block = static_cast<float*>(thread_scratch(4, sizeof(float) * static_cast<size_t>(rb * N)));
     for (int64_t blk = b0; blk < b1; blk++) {
-      const int64_t i0 = blk * rb, rows = std::min(rb, M - i0);
-      ops->binaryGemm(unsignedA, block, A + i0 * a32, B, rows, K, N, scale, colScale, bias, 1, 1);
-      for (int64_t r = 0; r < rows; r++) {
-        const int64_t row = i0 + r;
-        const float* res = residual == nullptr ? nullptr : residual + row * N;
-        if (ops->residualLayerNormRow != nullptr) {
-          RowPack rp[8];
-          for (int p = 0; p < np; p++) rp[p] = RowPack{packs[p].bits + row * u32, tv[p].empty() ? nullptr : tv[p].data(), thrF[p]};
-          ops->residualLayerNormRow(y + row * N, block + r * N, res, gd.data(), bd.data(), N, eps, rp, np);
-          continue;
-        }
-        // residualLayerNorm's composition: the float32 add, the path's LayerNorm row, its packs
-        float* in = block + r * N;
-        if (res != nullptr)
-          for (int64_t c = 0; c < N; c++) in[c] = in[c] + res[c];
-        float mean, rstd;
-        ops->layerNormRow(y + row * N, &mean, &rstd, in, gamma, beta, N, eps);
-        for (int p = 0; p < np; p++)
-          ops->packRow(packs[p].bits + row * u32, y + row * N, tv[p].empty() ? nullptr : tv[p].data(), thrF[p], N);
+      const int64_t i0 = blk * rb, n = std::min(rb, M - i0);
+      ops->binaryGemm(unsignedA, block, A + i0 * a32, B, n, K, N, scale, colScale, bias, 1, 1);
+      for (int64_t r = 0; r < n; r++) {
+        float* row = block + r * N;  // also the sum's buffer: the output row is not needed after its LayerNorm
+        rows.run(i0 + r, row, residual == nullptr ? nullptr : residual + (i0 + r) * N, row);
       }
     }
   });
