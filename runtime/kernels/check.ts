@@ -151,11 +151,11 @@ export function checkResidualLayerNorm(kernel: string, y: Float32Array, x: Float
   checkPacks(kernel, packs, R, C);
 }
 
-/** binaryGemmLayerNorm: the GEMM's operands (checkBinaryGemm, y in C's place) and residualLayerNorm's (checkResidualLayerNorm). */
+/** binaryGemmLayerNorm: residualLayerNorm's operands (checkResidualLayerNorm, y first) and the GEMM's (checkBinaryGemm). */
 export function checkBinaryGemmLayerNorm(kernel: string, y: Float32Array, A: Uint32Array, B: Uint32Array, M: number, K: number, N: number, colScale: Float32Array | null,
   bias: Float32Array | null, residual: Float32Array | null, gamma: Float32Array, beta: Float32Array, packs: readonly PackTarget[]): void {
-  checkBinaryGemm(kernel, y, A, B, M, K, N, colScale, 'A', 'B', bias);
   checkResidualLayerNorm(kernel, y, y, residual, gamma, beta, M, N, packs);
+  checkBinaryGemm(kernel, y, A, B, M, K, N, colScale, 'A', 'B', bias);
 }
 
 /** packBitsTransposed: x[B,T,C], out rows B*C of T bits, shift[C]. */

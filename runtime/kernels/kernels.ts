@@ -152,8 +152,8 @@ export interface Kernels {
   /**
    * binaryGemmSS (unsignedA false) or binaryGemmUS (true), then residualLayerNorm of its output, in one kernel:
    * y = residualLayerNorm(C, residual, gamma, beta, eps, packs) with C[M,N] the float32 GEMM output (scale, colScale
-   * and bias as there), which never reaches memory; equal to the two calls of the same set to the bit. The packed
-   * engine's attention-output and FFN-2 Linears with the LayerNorm after them.
+   * and bias as there), which the native set keeps to a cache-sized block of rows per task; equal to the two calls of
+   * the same set to the bit. The packed engine's attention-output and FFN-2 Linears with the LayerNorm after them.
    */
   binaryGemmLayerNorm(y: Float32Array, unsignedA: boolean, A: Uint32Array, B: Uint32Array, M: number, K: number, N: number, scale: number, colScale: Float32Array | null,
     bias: Float32Array | null, residual: Float32Array | null, gamma: Float32Array, beta: Float32Array, eps: number, packs?: readonly PackTarget[]): void;
