@@ -5,6 +5,7 @@
       "sources": [
         "src/addon.cc",
         "src/cpu.cc",
+        "src/dot_thresholds.cc",
         "src/elementwise.cc",
         "src/pool.cc",
         "src/path_portable.cc",

@@ -248,6 +248,45 @@ describe('fused engine kernels: native paths and WASM agree with the reference',
     });
   }
 
+  // The native AVX-512 kernels pack these from integer thresholds on the dot (dot_thresholds.cc), which must find
+  // the exact dot where each column's output crosses its threshold, for outputs that fall as the dot rises (negative
+  // scale), constant ones (scale 0), and biases that swamp the product; a scale whose products overflow float32 and a
+  // NaN bias go back to packing floats. Shifts put one output per column exactly on the threshold, or one ulp below.
+  for (const [batch, rows, M, K, N] of [[1, 1, 37, 768, 130], [1, 1, 13, 65, 20], [4, 2, 9, 64, 70], [12, 12, 128, 64, 64]] as const) {
+    it(`binaryGemmSSBits/USBits ${batch} x ${M}x${K}x${N}, scales of both signs, 0 and huge, outputs on the thresholds`, () => {
+      const rng = new Rng(900 + M + K + N);
+      const A = randomBits(rng, batch * M, K), B = randomBits(rng, batch * N, K);
+      const bias = randSpecial(rng, N, [0, 1e6, -3e-3]);
+      const nanBias = bias.map((v, j) => (j === 1 ? NaN : v));
+      const f32 = new Float32Array(1), u32 = new Uint32Array(f32.buffer);
+      for (const us of [false, true]) {
+        for (const [scale, b] of [[0.3, bias], [-0.3, bias], [1 / 3, null], [-2.5, null], [0, bias], [1e-30, bias], [3e37, null], [0.3, nanBias]] as const) {
+          const C = new Float32Array(batch * M * N);
+          if (us) ref.binaryGemmUS(C, A, B, M, K, N, scale, null, b, batch);
+          else ref.binaryGemmSS(C, A, B, M, K, N, scale, null, b, batch);
+          for (const below of [false, true]) {
+            // shift row s, column j: minus the output of row (j % M) of the first product that uses shift row s
+            const shift = Float32Array.from({ length: rows * N }, (_, i) => {
+              const s = Math.floor(i / N), j = i % N;
+              f32[0] = C[(s * M + (j % M)) * N + j]!;
+              if (below && Number.isFinite(f32[0]) && f32[0] !== 0) u32[0] += 1;  // one ulp further from 0
+              return -f32[0]!;
+            });
+            const want = new Uint32Array(batch * packedLength(M, N)).fill(0xdeadbeef);
+            if (us) ref.binaryGemmUSBits(want, A, B, M, K, N, scale, null, b, shift, 0, batch, rows);
+            else ref.binaryGemmSSBits(want, A, B, M, K, N, scale, null, b, shift, 0, batch, rows);
+            for (const [name, k] of all) {
+              const out = new Uint32Array(batch * packedLength(M, N)).fill(0xdeadbeef);
+              if (us) k.binaryGemmUSBits(out, A, B, M, K, N, scale, null, b, shift, 0, batch, rows);
+              else k.binaryGemmSSBits(out, A, B, M, K, N, scale, null, b, shift, 0, batch, rows);
+              assertSameBits(out, want, `${name} ${us ? 'US' : 'SS'} scale ${scale} bias ${b === null ? 'none' : b === bias ? 'finite' : 'NaN'} ${below ? 'ulp off' : 'on'} the outputs`);
+            }
+          }
+        }
+      }
+    });
+  }
+
   for (const [batch, rows, M, K, N] of [[24, 12, 128, 128, 64], [6, 4, 9, 70, 65], [3, 1, 5, 64, 64], [2, 5, 3, 8, 7]] as const) {
     it(`binaryGemmSSBits/USBits with shiftRows ${rows} over ${batch} products of ${M}x${K}x${N}: product i packs with shift row i % ${rows}`, () => {
       const rng = new Rng(700 + batch + rows);

@@ -18,7 +18,7 @@
 //   - floats: bin_out's scale * dot in double, rounded once; the bias added in float32 (finish_row says why that is
 //     bin_out's double add); with colScale, bin_out's operations exactly (store16)
 //   - packed bits (binaryGemmBits): the output is monotone in the integer dot, so each column's float threshold
-//     becomes a threshold on the dot (dot_thresholds) and a bit is one integer compare; when that does not hold (a
+//     becomes a threshold on the dot (dotThresholds) and a bit is one integer compare; when that does not hold (a
 //     non-finite scale or bias, a colScale) the floats are made and packed with the AVX-512 path's packRow.
 //
 // Measured on a 2-vCPU Sapphire Rapids VM (bench/engine, BERT-base W1A1): at one thread the batch-8 forward runs 1.14x
@@ -132,7 +132,7 @@ struct AmxGemm {
   const float* t;  // per-column float thresholds (packThresholds), or null: thrF
   float thrF;
   int64_t NB;  // output columns per task (a multiple of 64)
-  const int32_t* D;  // packed output: per-column raw-dot thresholds (see dot_thresholds), or null
+  const int32_t* D;  // packed output: per-column raw-dot thresholds (see dotThresholds), or null
   bool rising;       // D is a lower bound (else an upper bound)
   uint8_t* av;       // A expanded: [Mp][Kp] int8, Mp = M rounded up to 32 (rows past M are 0)
 };
@@ -306,62 +306,6 @@ bool worth_tiles(int64_t M, int64_t K, int64_t N) {
   return M >= 2 * TILE && N >= 2 * TILE && K >= 64 && static_cast<double>(M) * static_cast<double>(N) * static_cast<double>((K + 63) / 64) >= 65536.0;
 }
 
-// bin_out's scale * dot rounded to float32 for every raw dot -Kp .. Kp (lut[raw + Kp]); the raw dot counts the
-// padding products, which dot = raw - padProducts removes.
-std::vector<float> dot_table(double scale, int64_t Kp, int64_t padProducts) {
-  std::vector<float> lut(static_cast<size_t>(2 * Kp + 1));
-  for (int64_t r = -Kp; r <= Kp; r++) lut[static_cast<size_t>(r + Kp)] = static_cast<float>(scale * static_cast<double>(r - padProducts));
-  return lut;
-}
-
-// Packed output as integer compares. When the table is finite and monotone and every bias finite, each column's
-// output (table value + bias, rounded: monotone in the table value) is monotone in the raw dot, so the dots whose
-// output passes the column's float threshold (x >= t, packThresholds) form one end of the range: D[n] is where that
-// end starts (found by bisection with bin_out's own operations). Returns false when that does not hold (a NaN or
-// infinite scale or bias): the caller then packs from floats.
-bool dot_thresholds(std::vector<int32_t>& D, bool& rising, const std::vector<float>& lut, const float* bias,
-                    const float* t, float thrF, int64_t N, int64_t Kp) {
-  bool up = true, down = true;
-  for (size_t i = 0; i < lut.size(); i++) {
-    if (!std::isfinite(lut[i])) return false;
-    if (i > 0) {
-      up = up && lut[i - 1] <= lut[i];
-      down = down && lut[i - 1] >= lut[i];
-    }
-  }
-  if (bias != nullptr)
-    for (int64_t n = 0; n < N; n++)
-      if (!std::isfinite(bias[n])) return false;
-  rising = up;
-  D.resize(static_cast<size_t>(N));
-  for (int64_t n = 0; n < N; n++) {
-    const float th = t == nullptr ? thrF : t[n];
-    const auto pass = [&](int64_t r) {
-      const float f = lut[static_cast<size_t>(r + Kp)];
-      const float v = bias == nullptr ? f : static_cast<float>(static_cast<double>(f) + static_cast<double>(bias[n]));
-      return v >= th;
-    };
-    if (rising) {  // the first passing dot in [-Kp, Kp], or Kp + 1 for none
-      int64_t lo = -Kp, hi = Kp + 1;
-      while (lo < hi) {
-        const int64_t mid = lo + (hi - lo) / 2;
-        if (pass(mid)) hi = mid;
-        else lo = mid + 1;
-      }
-      D[static_cast<size_t>(n)] = static_cast<int32_t>(lo);
-    } else {  // the last passing dot, or -Kp - 1 for none
-      int64_t lo = -Kp - 1, hi = Kp;
-      while (lo < hi) {
-        const int64_t mid = hi - (hi - lo) / 2;
-        if (pass(mid)) lo = mid;
-        else hi = mid - 1;
-      }
-      D[static_cast<size_t>(n)] = static_cast<int32_t>(lo);
-    }
-  }
-  return true;
-}
-
 void amx_one(bool unsignedP, float* C, uint32_t* bits, const uint32_t* A, const uint32_t* B, int64_t M, int64_t K,
              int64_t N, double scale, const float* colScale, const float* bias, const float* t, float thrF, int threads) {
   AmxGemm g;
@@ -384,7 +328,7 @@ void amx_one(bool unsignedP, float* C, uint32_t* bits, const uint32_t* A, const 
   std::vector<int32_t> D;
   g.D = nullptr;
   g.rising = true;
-  if (bits != nullptr && colScale == nullptr && dot_thresholds(D, g.rising, dot_table(scale, g.Kp, g.padProducts), bias, t, thrF, N, g.Kp))
+  if (bits != nullptr && colScale == nullptr && dotThresholds(D, g.rising, scale, g.Kp, g.padProducts, bias, N, t, thrF, N))
     g.D = D.data();
   // column blocks of whole 64-column words (packed output), about two per thread, each block's expanded weights
   // within ~512 KiB of L2

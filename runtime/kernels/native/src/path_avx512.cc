@@ -71,11 +71,44 @@ void bkern(const uint32_t* a, int64_t lda32, const uint64_t* bp, int64_t W, floa
 
 #define BK_AVX_TRANSPOSE 1
 #define BK_SOFTMAX_PACK_ROW 1
+#define BK_BITS_EPILOGUE 1
 void softmax_pack_row(uint32_t* o, float* row, const float* t, float thrF, int64_t N);
 void pack_row(uint32_t* o, const float* x, const float* t, float thrF, int64_t K);
 void softmax_row(float* y, const float* x, const float* mask, double scale, int64_t C);
 
 #include "gemm_driver.inc"
+
+// Packed output from integer thresholds (BinEpilogue.D): per row, Q compares of 8 columns make one uint32 of the
+// packed row (GL * BQ = 32 columns); SS compares the popcounts themselves, US the dots 2 * pop - popP.
+template <bool GE, int R, int Q, bool U>
+inline void bits_rows(const __m512i (&acc)[R][Q], int64_t ncols, const BinEpilogue& e) {
+  __m512i th[Q];
+  __mmask8 live[Q];
+#pragma GCC unroll 8
+  for (int q = 0; q < Q; q++) {
+    const int64_t left = ncols - q * GL;
+    live[q] = left <= 0 ? static_cast<__mmask8>(0) : left >= 8 ? static_cast<__mmask8>(0xff) : static_cast<__mmask8>((1u << left) - 1);
+    th[q] = _mm512_maskz_loadu_epi64(live[q], e.D + q * GL);
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < R; r++) {
+    const __m512i pp = _mm512_set1_epi64(U ? e.popP[r] : 0);
+    uint32_t word = 0;
+#pragma GCC unroll 8
+    for (int q = 0; q < Q; q++) {
+      const __m512i v = U ? _mm512_sub_epi64(_mm512_add_epi64(acc[r][q], acc[r][q]), pp) : acc[r][q];
+      const __mmask8 k = GE ? _mm512_mask_cmpge_epi64_mask(live[q], v, th[q]) : _mm512_mask_cmple_epi64_mask(live[q], v, th[q]);
+      word |= static_cast<uint32_t>(k) << (8 * q);
+    }
+    e.out[r * e.ldo] = word;
+  }
+}
+
+template <int R, int Q, bool U>
+inline void bits_epilogue(const __m512i (&acc)[R][Q], int64_t ncols, const BinEpilogue& e) {
+  if (e.ge) bits_rows<true, R, Q, U>(acc, ncols, e);
+  else bits_rows<false, R, Q, U>(acc, ncols, e);
+}
 
 template <int R, int Q, bool U>
 void bkern(const uint32_t* a, int64_t lda32, const uint64_t* bp, int64_t W, float* c, int64_t ldc, int64_t ncols,
@@ -98,6 +131,10 @@ void bkern(const uint32_t* a, int64_t lda32, const uint64_t* bp, int64_t W, floa
         acc[r][q] = _mm512_add_epi64(acc[r][q], _mm512_popcnt_epi64(x));
       }
     }
+  }
+  if (e.D != nullptr) {
+    bits_epilogue<R, Q, U>(acc, ncols, e);
+    return;
   }
   // epilogue: dot in int64 lanes, exactly converted to double (|dot| <= 2^30), scale * dot (* colScale) in double,
   // rounded once to float32: the reference's operation order
