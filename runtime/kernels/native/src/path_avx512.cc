@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <limits>
 #include <type_traits>
+#include <utility>
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -78,35 +79,82 @@ void softmax_row(float* y, const float* x, const float* mask, double scale, int6
 
 #include "gemm_driver.inc"
 
+// f(integral_constant<int, 0>) .. f(integral_constant<int, N - 1>), expanded at compile time. The binary kernel
+// indexes its accumulators only this way: with every index a constant from the start GCC keeps them in registers;
+// indexed by loop counters (even fully unrolled ones) it kept the array in memory too, and stored all 24
+// accumulators on every iteration of the inner loop.
+template <typename F, int... I>
+__attribute__((always_inline)) inline void static_for_impl(const F& f, std::integer_sequence<int, I...>) {
+  (f(std::integral_constant<int, I>{}), ...);
+}
+template <int N, typename F>
+__attribute__((always_inline)) inline void static_for(const F& f) {
+  static_for_impl(f, std::make_integer_sequence<int, N>{});
+}
+
+// A tile's counts: in registers, or stored (see bkern).
+inline __m512i counts(const __m512i& v) { return v; }
+inline __m512i counts(const int64_t (&v)[8]) { return _mm512_load_si512(v); }
+
 // Packed output from integer thresholds (BinEpilogue.D): per row, Q compares of 8 columns make one uint32 of the
 // packed row (GL * BQ = 32 columns); SS compares the popcounts themselves, US the dots 2 * pop - popP.
-template <bool GE, int R, int Q, bool U>
-inline void bits_rows(const __m512i (&acc)[R][Q], int64_t ncols, const BinEpilogue& e) {
+template <bool GE, int R, int Q, bool U, typename Counts>
+__attribute__((always_inline)) inline void bits_rows(const Counts (&acc)[R][Q], int64_t ncols, const BinEpilogue& e) {
   __m512i th[Q];
   __mmask8 live[Q];
-#pragma GCC unroll 8
-  for (int q = 0; q < Q; q++) {
+  static_for<Q>([&](auto q) {
     const int64_t left = ncols - q * GL;
     live[q] = left <= 0 ? static_cast<__mmask8>(0) : left >= 8 ? static_cast<__mmask8>(0xff) : static_cast<__mmask8>((1u << left) - 1);
     th[q] = _mm512_maskz_loadu_epi64(live[q], e.D + q * GL);
-  }
-#pragma GCC unroll 8
-  for (int r = 0; r < R; r++) {
+  });
+  static_for<R>([&](auto r) {
     const __m512i pp = _mm512_set1_epi64(U ? e.popP[r] : 0);
     uint32_t word = 0;
-#pragma GCC unroll 8
-    for (int q = 0; q < Q; q++) {
-      const __m512i v = U ? _mm512_sub_epi64(_mm512_add_epi64(acc[r][q], acc[r][q]), pp) : acc[r][q];
+    static_for<Q>([&](auto q) {
+      const __m512i pop = counts(acc[r][q]);
+      const __m512i v = U ? _mm512_sub_epi64(_mm512_add_epi64(pop, pop), pp) : pop;
       const __mmask8 k = GE ? _mm512_mask_cmpge_epi64_mask(live[q], v, th[q]) : _mm512_mask_cmple_epi64_mask(live[q], v, th[q]);
       word |= static_cast<uint32_t>(k) << (8 * q);
-    }
+    });
     e.out[r * e.ldo] = word;
-  }
+  });
 }
 
+// Float output: dot in int64 lanes, exactly converted to double (|dot| <= 2^30), scale * dot (* colScale) in double,
+// rounded once to float32: the reference's operation order.
 template <int R, int Q, bool U>
-inline void bits_epilogue(const __m512i (&acc)[R][Q], int64_t ncols, const BinEpilogue& e) {
-  if (e.ge) bits_rows<true, R, Q, U>(acc, ncols, e);
+__attribute__((always_inline)) inline void float_rows(const int64_t (&acc)[R][Q][8], float* c, int64_t ldc, int64_t ncols,
+                                                      const BinEpilogue& e) {
+  const __m512d scale = _mm512_set1_pd(e.scale);
+  const __m512i kv = _mm512_set1_epi64(e.K);
+  static_for<R>([&](auto r) {
+    const __m512i pp = U ? _mm512_set1_epi64(e.popP[r]) : kv;
+    static_for<Q>([&](auto q) {
+      const int64_t left = ncols - q * GL;
+      if (left > 0) {
+        const __mmask8 m = left >= 8 ? static_cast<__mmask8>(0xff) : static_cast<__mmask8>((1u << left) - 1);
+        const __m512i pop = counts(acc[r][q]);
+        const __m512i pop2 = _mm512_add_epi64(pop, pop);
+        const __m512i dot = U ? _mm512_sub_epi64(pop2, pp) : _mm512_sub_epi64(pp, pop2);
+        __m512d v = _mm512_mul_pd(scale, _mm512_cvtepi64_pd(dot));
+        if (e.colScale != nullptr) v = _mm512_mul_pd(v, _mm512_cvtps_pd(_mm256_maskz_loadu_ps(m, e.colScale + q * GL)));
+        __m256 f = _mm512_cvtpd_ps(v);
+        // the bias added to the float32 product: addBias's operation is that sum in double rounded to float, which
+        // is the float32 sum (two floats' sum rounded to double and then to float is rounded once: 53 >= 2*24 + 2)
+        if (e.bias != nullptr) f = _mm256_add_ps(f, _mm256_maskz_loadu_ps(m, e.bias + q * GL));
+        _mm256_mask_storeu_ps(c + r * ldc + q * GL, m, f);
+      }
+    });
+  });
+}
+
+// The output stages that need more registers (floats; US bits), from the tile's stored counts, out of line: inlined,
+// GCC spilled accumulators for them at every update inside the kernel's loop.
+template <int R, int Q, bool U>
+__attribute__((noinline)) void finish_stored(const int64_t (&acc)[R][Q][8], float* c, int64_t ldc, int64_t ncols,
+                                             const BinEpilogue& e) {
+  if (e.D == nullptr) float_rows<R, Q, U>(acc, c, ldc, ncols, e);
+  else if (e.ge) bits_rows<true, R, Q, U>(acc, ncols, e);
   else bits_rows<false, R, Q, U>(acc, ncols, e);
 }
 
@@ -114,51 +162,26 @@ template <int R, int Q, bool U>
 void bkern(const uint32_t* a, int64_t lda32, const uint64_t* bp, int64_t W, float* c, int64_t ldc, int64_t ncols,
            const BinEpilogue& e) {
   __m512i acc[R][Q];
-#pragma GCC unroll 8
-  for (int r = 0; r < R; r++)
-#pragma GCC unroll 8
-    for (int q = 0; q < Q; q++) acc[r][q] = _mm512_setzero_si512();
+  static_for<R>([&](auto r) { static_for<Q>([&](auto q) { acc[r][q] = _mm512_setzero_si512(); }); });
   for (int64_t w = 0; w < W; w++) {
     __m512i bv[Q];
-#pragma GCC unroll 8
-    for (int q = 0; q < Q; q++) bv[q] = _mm512_load_si512(bp + (q * W + w) * GL);
-#pragma GCC unroll 8
-    for (int r = 0; r < R; r++) {
+    static_for<Q>([&](auto q) { bv[q] = _mm512_load_si512(bp + (q * W + w) * GL); });
+    static_for<R>([&](auto r) {
       const __m512i av = _mm512_set1_epi64(static_cast<long long>(ld64(a + r * lda32 + 2 * w)));
-#pragma GCC unroll 8
-      for (int q = 0; q < Q; q++) {
+      static_for<Q>([&](auto q) {
         const __m512i x = U ? _mm512_and_si512(av, bv[q]) : _mm512_xor_si512(av, bv[q]);
         acc[r][q] = _mm512_add_epi64(acc[r][q], _mm512_popcnt_epi64(x));
-      }
-    }
+      });
+    });
   }
-  if (e.D != nullptr) {
-    bits_epilogue<R, Q, U>(acc, ncols, e);
+  if (!U && e.D != nullptr) {  // SS packed output: compares on the registers
+    if (e.ge) bits_rows<true, R, Q, U>(acc, ncols, e);
+    else bits_rows<false, R, Q, U>(acc, ncols, e);
     return;
   }
-  // epilogue: dot in int64 lanes, exactly converted to double (|dot| <= 2^30), scale * dot (* colScale) in double,
-  // rounded once to float32: the reference's operation order
-  const __m512d scale = _mm512_set1_pd(e.scale);
-  const __m512i kv = _mm512_set1_epi64(e.K);
-#pragma GCC unroll 8
-  for (int r = 0; r < R; r++) {
-    const __m512i pp = U ? _mm512_set1_epi64(e.popP[r]) : kv;
-#pragma GCC unroll 8
-    for (int q = 0; q < Q; q++) {
-      const int64_t left = ncols - q * GL;
-      if (left <= 0) break;
-      const __mmask8 m = left >= 8 ? static_cast<__mmask8>(0xff) : static_cast<__mmask8>((1u << left) - 1);
-      const __m512i pop2 = _mm512_add_epi64(acc[r][q], acc[r][q]);
-      const __m512i dot = U ? _mm512_sub_epi64(pop2, pp) : _mm512_sub_epi64(pp, pop2);
-      __m512d v = _mm512_mul_pd(scale, _mm512_cvtepi64_pd(dot));
-      if (e.colScale != nullptr) v = _mm512_mul_pd(v, _mm512_cvtps_pd(_mm256_maskz_loadu_ps(m, e.colScale + q * GL)));
-      __m256 f = _mm512_cvtpd_ps(v);
-      // the bias added to the float32 product: addBias's operation is that sum in double rounded to float, which is
-      // the float32 sum (two floats' sum rounded to double and then to float is rounded once: 53 >= 2 * 24 + 2 bits)
-      if (e.bias != nullptr) f = _mm256_add_ps(f, _mm256_maskz_loadu_ps(m, e.bias + q * GL));
-      _mm256_mask_storeu_ps(c + r * ldc + q * GL, m, f);
-    }
-  }
+  alignas(64) int64_t stored[R][Q][8];
+  static_for<R>([&](auto r) { static_for<Q>([&](auto q) { _mm512_store_si512(stored[r][q], acc[r][q]); }); });
+  finish_stored<R, Q, U>(stored, c, ldc, ncols, e);
 }
 
 void pack_row(uint32_t* o, const float* x, const float* t, float thrF, int64_t K) {
