@@ -391,18 +391,25 @@ describe('fused engine kernels: native paths and WASM agree with the reference',
           else sum.set(x);
           const own = new Float32Array(R * C);
           k.layerNormForward(own, new Float32Array(R), new Float32Array(R), sum, gamma, beta, R, C, 1e-12);
-          const ownBits = [new Uint32Array(packedLength(R, C)), new Uint32Array(packedLength(R, C))];
-          k.packBits(ownBits[0]!, own, null, 0, R, C);
-          k.packBits(ownBits[1]!, own, shift, 0.25, R, C);
-          const got = new Float32Array(R * C);
-          const packs = [{ bits: new Uint32Array(packedLength(R, C)).fill(7), shift: null, threshold: 0 }, { bits: new Uint32Array(packedLength(R, C)).fill(7), shift, threshold: 0.25 }];
-          k.residualLayerNorm(got, x, residual, gamma, beta, R, C, 1e-12, packs);
-          const what = `${name} residual=${residual !== null}`;
-          assertSameBits(got, own, `${what}: residualLayerNorm vs add + layerNormForward`);
-          assertSameBits(packs[0]!.bits, ownBits[0]!, `${what}: pack without shift`);
-          assertSameBits(packs[1]!.bits, ownBits[1]!, `${what}: pack with shift`);
+          // 1 to 5 packs (the native AVX-512 row has its own code for 1, 2 and 3), cycling through thresholds that
+          // gamma-0 rows sit on: 0, 0.25 with shift -0.5 (beta 0.75), and 0.75
+          const specs = [{ shift: null, threshold: 0 }, { shift, threshold: 0.25 }, { shift: null, threshold: 0.75 }];
+          for (const count of [1, 2, 3, 5]) {
+            const chosen = Array.from({ length: count }, (_, i) => specs[i % specs.length]!);
+            const ownBits = chosen.map((p) => {
+              const bits = new Uint32Array(packedLength(R, C));
+              k.packBits(bits, own, p.shift, p.threshold, R, C);
+              return bits;
+            });
+            const got = new Float32Array(R * C);
+            const packs = chosen.map((p) => ({ ...p, bits: new Uint32Array(packedLength(R, C)).fill(7) }));
+            k.residualLayerNorm(got, x, residual, gamma, beta, R, C, 1e-12, packs);
+            const what = `${name} residual=${residual !== null} ${count} packs`;
+            assertSameBits(got, own, `${what}: residualLayerNorm vs add + layerNormForward`);
+            packs.forEach((p, i) => assertSameBits(p.bits, ownBits[i]!, `${what}: pack ${i} (shift ${p.shift !== null}, threshold ${p.threshold})`));
+          }
           for (let i = 0; i < want.length; i++) {
-            if (!(Math.abs(got[i]! - want[i]!) <= 1e-5 * (Math.abs(want[i]!) + 1e-3))) assert.fail(`${what} [${i}] = ${got[i]}, reference ${want[i]}`);
+            if (!(Math.abs(own[i]! - want[i]!) <= 1e-5 * (Math.abs(want[i]!) + 1e-3))) assert.fail(`${name} residual=${residual !== null} [${i}] = ${own[i]}, reference ${want[i]}`);
           }
         }
       }

@@ -618,36 +618,58 @@ void softmax_pack_row(uint32_t* o, float* row, const float* t, float thrF, int64
 //
 // Statistics in double from one pass over the row, shifted by its first element (sum and sum of squares of x - x0:
 // the shift keeps the subtraction E[d^2] - E[d]^2 from cancelling unless the row's spread is tiny next to its
-// distance from x0). The output pass recomputes x + residual (the same float32 add) rather than storing it, and packs
-// y for each following quantizer while it is in registers. layer_norm_row is the same code without residual and
-// packs, so the fused kernel equals add + layerNormForward + packBits of this path to the bit.
+// distance from x0; the squares are accumulated with FMA). The statistics pass keeps the widened x + residual (the
+// float32 add) for the output pass, which packs y for each following quantizer while it is in registers.
+// layer_norm_row is the same code without residual and packs, so the fused kernel equals add + layerNormForward +
+// packBits of this path to the bit.
 
-// x (+ residual) as a float32 add, 16 lanes (masked)
-inline __m512 ln_input(const float* x, const float* residual, int64_t c, __mmask16 m) {
-  const __m512 v = _mm512_maskz_loadu_ps(m, x + c);
-  return residual == nullptr ? v : _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, residual + c));
+// x (+ residual) as a float32 add, 16 lanes (masked), widened to two vectors of double
+inline void ln_input(const float* x, const float* residual, int64_t c, __mmask16 m, __m512d& lo, __m512d& hi) {
+  __m512 v = _mm512_maskz_loadu_ps(m, x + c);
+  if (residual != nullptr) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, residual + c));
+  lo = _mm512_cvtps_pd(_mm512_castps512_ps256(v));
+  hi = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
 }
 
+// The first kLnCache values of the row, widened, stay on the stack (16 KiB) between the two passes: the output pass
+// then loads them instead of adding and converting again (those conversions and adds were a third of the row's
+// work on the two vector ports). Longer rows recompute the rest, which gives the same values.
+constexpr int64_t kLnCache = 2048;
+
 // gamma and beta widened to double: GB = float converts them per row, GB = double reads them widened once per call.
-// (The values are the same, so both give the same bits.)
-template <typename GB>
+// (The values are the same, so both give the same bits.) NP: the number of packs when it is 0 to 3 (the engine's
+// cases), each pack's word then kept in a register; -1 for any count up to 8.
+template <typename GB, int NP>
 void ln_row(float* y, float* meanOut, float* rstdOut, const float* x, const float* residual, const GB* gamma,
             const GB* beta, int64_t C, double eps, const RowPack* packs, int npacks) {
   // C >= 1: the callers (layerNormForward, residualLayerNorm) return early on empty rows
+  alignas(64) double cache[kLnCache];
+  const int64_t full = C / 16 * 16, cached = std::min(full, kLnCache);
   const double shift = static_cast<double>(residual == nullptr ? x[0] : x[0] + residual[0]);
   const __m512d x0 = _mm512_set1_pd(shift);
   __m512d s0 = _mm512_setzero_pd(), s1 = _mm512_setzero_pd(), q0 = _mm512_setzero_pd(), q1 = _mm512_setzero_pd();
-  for (int64_t c = 0; c < C; c += 16) {
-    const __mmask16 m = tail_mask(C - c);
-    const __m512 v = ln_input(x, residual, c, m);
-    // masked lanes are 0.0f - x0 otherwise: keep them out of the sums
-    const __m512d d0 = _mm512_maskz_sub_pd(static_cast<__mmask8>(m), _mm512_cvtps_pd(_mm512_castps512_ps256(v)), x0);
-    const __m512d d1 = _mm512_maskz_sub_pd(static_cast<__mmask8>(m >> 8),
-                                           _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))), x0);
+  // masked lanes (the tail) are 0.0 - x0 otherwise: keep them out of the sums
+  const auto accumulate = [&](__m512d lo, __m512d hi, __mmask16 m) {
+    const __m512d d0 = _mm512_maskz_sub_pd(static_cast<__mmask8>(m), lo, x0);
+    const __m512d d1 = _mm512_maskz_sub_pd(static_cast<__mmask8>(m >> 8), hi, x0);
     s0 = _mm512_add_pd(s0, d0);
     s1 = _mm512_add_pd(s1, d1);
-    q0 = _mm512_add_pd(q0, _mm512_mul_pd(d0, d0));
-    q1 = _mm512_add_pd(q1, _mm512_mul_pd(d1, d1));
+    q0 = _mm512_fmadd_pd(d0, d0, q0);
+    q1 = _mm512_fmadd_pd(d1, d1, q1);
+  };
+  int64_t c = 0;
+  for (; c < cached; c += 16) {
+    __m512d lo, hi;
+    ln_input(x, residual, c, 0xFFFF, lo, hi);
+    _mm512_store_pd(cache + c, lo);
+    _mm512_store_pd(cache + c + 8, hi);
+    accumulate(lo, hi, 0xFFFF);
+  }
+  for (; c < C; c += 16) {
+    const __mmask16 m = tail_mask(C - c);
+    __m512d lo, hi;
+    ln_input(x, residual, c, m, lo, hi);
+    accumulate(lo, hi, m);
   }
   const double n = static_cast<double>(C);
   const double md = _mm512_reduce_add_pd(_mm512_add_pd(s0, s1)) / n;  // mean of x - x0
@@ -657,9 +679,25 @@ void ln_row(float* y, float* meanOut, float* rstdOut, const float* x, const floa
   const double rs = 1 / std::sqrt(var + eps);
   const __m512d vmu = _mm512_set1_pd(mu), vrs = _mm512_set1_pd(rs);
   uint64_t words[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  for (int64_t c = 0; c < C; c += 16) {
-    const __mmask16 m = tail_mask(C - c);
-    const __m512 v = ln_input(x, residual, c, m);
+  // the packs' fields in locals (the stores to y could alias them otherwise, and each would be reloaded per block)
+  const float* pt[8];
+  uint32_t* po[8];
+  __m512 pthr[8];
+  for (int p = 0; p < npacks && p < 8; p++) {
+    pt[p] = packs[p].t;
+    po[p] = packs[p].out;
+    pthr[p] = _mm512_set1_ps(packs[p].thrF);
+  }
+  const auto pack = [&](int p, int64_t c, __m512 out, __mmask16 m, int lane) {
+    const __m512 th = pt[p] == nullptr ? pthr[p] : _mm512_maskz_loadu_ps(m, pt[p] + c);
+    words[p] |= static_cast<uint64_t>(_mm512_mask_cmp_ps_mask(m, out, th, _CMP_GE_OQ)) << (16 * lane);
+  };
+  const auto flush = [&](int p, int64_t c) {
+    po[p][2 * (c / 64)] = static_cast<uint32_t>(words[p]);
+    po[p][2 * (c / 64) + 1] = static_cast<uint32_t>(words[p] >> 32);
+    words[p] = 0;
+  };
+  const auto output = [&](int64_t c, __m512d lo, __m512d hi, __mmask16 m) {
     __m512d g0, g1, b0, b1;
     if constexpr (std::is_same<GB, double>::value) {
       g0 = _mm512_maskz_loadu_pd(static_cast<__mmask8>(m), gamma + c);
@@ -673,24 +711,27 @@ void ln_row(float* y, float* meanOut, float* rstdOut, const float* x, const floa
       b0 = _mm512_cvtps_pd(_mm512_castps512_ps256(b));
       b1 = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(b), 1)));
     }
-    const __m512d lo = _mm512_add_pd(_mm512_mul_pd(_mm512_mul_pd(_mm512_sub_pd(_mm512_cvtps_pd(_mm512_castps512_ps256(v)), vmu), vrs), g0), b0);
-    const __m512d hi = _mm512_add_pd(
-        _mm512_mul_pd(_mm512_mul_pd(_mm512_sub_pd(_mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))), vmu), vrs), g1),
-        b1);
+    lo = _mm512_add_pd(_mm512_mul_pd(_mm512_mul_pd(_mm512_sub_pd(lo, vmu), vrs), g0), b0);
+    hi = _mm512_add_pd(_mm512_mul_pd(_mm512_mul_pd(_mm512_sub_pd(hi, vmu), vrs), g1), b1);
     const __m512 out = _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps(lo)), _mm512_cvtpd_ps(hi), 1);
     _mm512_mask_storeu_ps(y + c, m, out);
     const int lane = static_cast<int>((c % 64) / 16);
-    for (int p = 0; p < npacks; p++) {
-      const __m512 th = packs[p].t == nullptr ? _mm512_set1_ps(packs[p].thrF) : _mm512_maskz_loadu_ps(m, packs[p].t + c);
-      words[p] |= static_cast<uint64_t>(_mm512_mask_cmp_ps_mask(m, out, th, _CMP_GE_OQ)) << (16 * lane);
+    const bool wordDone = lane == 3 || c + 16 >= C;  // a 64-column word is complete
+    if constexpr (NP >= 0) {
+      static_for<NP>([&](auto p) { pack(p, c, out, m, lane); });
+      if (wordDone) static_for<NP>([&](auto p) { flush(p, c); });
+    } else {
+      for (int p = 0; p < npacks; p++) pack(p, c, out, m, lane);
+      if (wordDone)
+        for (int p = 0; p < npacks; p++) flush(p, c);
     }
-    if (lane == 3 || c + 16 >= C) {  // a 64-column word is complete
-      for (int p = 0; p < npacks; p++) {
-        packs[p].out[2 * (c / 64)] = static_cast<uint32_t>(words[p]);
-        packs[p].out[2 * (c / 64) + 1] = static_cast<uint32_t>(words[p] >> 32);
-        words[p] = 0;
-      }
-    }
+  };
+  for (c = 0; c < cached; c += 16) output(c, _mm512_load_pd(cache + c), _mm512_load_pd(cache + c + 8), 0xFFFF);
+  for (; c < C; c += 16) {
+    const __mmask16 m = tail_mask(C - c);
+    __m512d lo, hi;
+    ln_input(x, residual, c, m, lo, hi);
+    output(c, lo, hi, m);
   }
   if (meanOut != nullptr) *meanOut = static_cast<float>(mu);
   if (rstdOut != nullptr) *rstdOut = static_cast<float>(rs);
@@ -698,12 +739,18 @@ void ln_row(float* y, float* meanOut, float* rstdOut, const float* x, const floa
 
 void layer_norm_row(float* y, float* mean, float* rstd, const float* x, const float* gamma, const float* beta,
                     int64_t C, double eps) {
-  ln_row(y, mean, rstd, x, nullptr, gamma, beta, C, eps, nullptr, 0);
+  ln_row<float, 0>(y, mean, rstd, x, nullptr, gamma, beta, C, eps, nullptr, 0);
 }
 
 void residual_layer_norm_row(float* y, const float* x, const float* residual, const double* gamma, const double* beta,
                              int64_t C, double eps, const RowPack* packs, int npacks) {
-  ln_row(y, nullptr, nullptr, x, residual, gamma, beta, C, eps, packs, npacks);
+  switch (npacks) {
+    case 0: ln_row<double, 0>(y, nullptr, nullptr, x, residual, gamma, beta, C, eps, packs, npacks); break;
+    case 1: ln_row<double, 1>(y, nullptr, nullptr, x, residual, gamma, beta, C, eps, packs, npacks); break;
+    case 2: ln_row<double, 2>(y, nullptr, nullptr, x, residual, gamma, beta, C, eps, packs, npacks); break;
+    case 3: ln_row<double, 3>(y, nullptr, nullptr, x, residual, gamma, beta, C, eps, packs, npacks); break;
+    default: ln_row<double, -1>(y, nullptr, nullptr, x, residual, gamma, beta, C, eps, packs, npacks);
+  }
 }
 
 }  // namespace
