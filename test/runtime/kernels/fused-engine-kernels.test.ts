@@ -337,8 +337,9 @@ describe('fused engine kernels: native paths and WASM agree with the reference',
     });
   }
 
-  // [batch, productsPerMask, M, Kd, N]: attention's B*NH heads (mask row per batch element), T across words
-  for (const [batch, ppm, M, Kd, N] of [[6, 3, 9, 64, 9], [24, 12, 128, 64, 128], [4, 2, 70, 32, 70], [3, 1, 1, 1, 1], [2, 2, 0, 64, 5]] as const) {
+  // [batch, productsPerMask, M, Kd, N]: attention's B*NH heads (mask row per batch element), T across words, head
+  // sizes of one word and more
+  for (const [batch, ppm, M, Kd, N] of [[6, 3, 9, 64, 9], [24, 12, 128, 64, 128], [4, 2, 70, 32, 70], [3, 1, 1, 1, 1], [2, 2, 0, 64, 5], [2, 2, 5, 128, 20], [3, 3, 17, 100, 130]] as const) {
     it(`attentionProbsBits ${batch} products of ${M}x${Kd}x${N}: the set's own binaryGemmSS + addBias + softmax + packBits, to the bit`, () => {
       const rng = new Rng(400 + batch + M + N);
       const Q = randomBits(rng, batch * M, Kd), K = randomBits(rng, batch * N, Kd);
