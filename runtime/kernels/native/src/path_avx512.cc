@@ -109,14 +109,15 @@ __attribute__((always_inline)) inline void bits_rows(const Counts (&acc)[R][Q], 
   });
   static_for<R>([&](auto r) {
     const __m512i pp = _mm512_set1_epi64(U ? e.popP[r] : 0);
-    uint32_t word = 0;
+    __mmask16 k[4] = {0, 0, 0, 0};
     static_for<Q>([&](auto q) {
       const __m512i pop = counts(acc[r][q]);
       const __m512i v = U ? _mm512_sub_epi64(_mm512_add_epi64(pop, pop), pp) : pop;
-      const __mmask8 k = GE ? _mm512_mask_cmpge_epi64_mask(live[q], v, th[q]) : _mm512_mask_cmple_epi64_mask(live[q], v, th[q]);
-      word |= static_cast<uint32_t>(k) << (8 * q);
+      k[q] = GE ? _mm512_mask_cmpge_epi64_mask(live[q], v, th[q]) : _mm512_mask_cmple_epi64_mask(live[q], v, th[q]);
     });
-    e.out[r * e.ldo] = word;
+    // the four 8-bit masks joined in mask registers and stored from there (no moves through general registers)
+    const __mmask32 word = _mm512_kunpackw(_mm512_kunpackb(k[3], k[2]), _mm512_kunpackb(k[1], k[0]));
+    _store_mask32(reinterpret_cast<__mmask32*>(e.out + r * e.ldo), word);
   });
 }
 
@@ -162,18 +163,24 @@ template <int R, int Q, bool U>
 void bkern(const uint32_t* a, int64_t lda32, const uint64_t* bp, int64_t W, float* c, int64_t ldc, int64_t ncols,
            const BinEpilogue& e) {
   __m512i acc[R][Q];
-  static_for<R>([&](auto r) { static_for<Q>([&](auto q) { acc[r][q] = _mm512_setzero_si512(); }); });
-  for (int64_t w = 0; w < W; w++) {
+  // word w's popcounts: the first word sets the accumulators (no zeroing and adding), the others add
+  const auto step = [&](int64_t w, auto first) {
     __m512i bv[Q];
     static_for<Q>([&](auto q) { bv[q] = _mm512_load_si512(bp + (q * W + w) * GL); });
     static_for<R>([&](auto r) {
       const __m512i av = _mm512_set1_epi64(static_cast<long long>(ld64(a + r * lda32 + 2 * w)));
       static_for<Q>([&](auto q) {
-        const __m512i x = U ? _mm512_and_si512(av, bv[q]) : _mm512_xor_si512(av, bv[q]);
-        acc[r][q] = _mm512_add_epi64(acc[r][q], _mm512_popcnt_epi64(x));
+        const __m512i pop = _mm512_popcnt_epi64(U ? _mm512_and_si512(av, bv[q]) : _mm512_xor_si512(av, bv[q]));
+        acc[r][q] = decltype(first)::value ? pop : _mm512_add_epi64(acc[r][q], pop);
       });
     });
+  };
+  if (W > 0) {
+    step(0, std::true_type{});
+  } else {
+    static_for<R>([&](auto r) { static_for<Q>([&](auto q) { acc[r][q] = _mm512_setzero_si512(); }); });
   }
+  for (int64_t w = 1; w < W; w++) step(w, std::false_type{});
   if (!U && e.D != nullptr) {  // SS packed output: compares on the registers
     if (e.ge) bits_rows<true, R, Q, U>(acc, ncols, e);
     else bits_rows<false, R, Q, U>(acc, ncols, e);
