@@ -146,13 +146,13 @@ struct PathOps {
   /** x[B,T,C] packed along T: out row b*C + c (2*ceil(T/64) uint32) = bits of x[b,:,c] (+ shift[c]) >= threshold. */
   void (*packBitsT)(uint32_t* out, const float* x, const float* shift, double threshold, int64_t B, int64_t T,
                     int64_t C, int threads);
+  /** packBits of one row: n values -> ceil(n/64) words; bit = x >= (t ? t[k] : thrF) (packThresholds, floatAtLeast). */
+  void (*packRow)(uint32_t* out, const float* x, const float* t, float thrF, int64_t n);
   /**
    * Per product i of `batch`: S = binaryGemmSS(Q_i, K_i, scale) (float32), + mask[i / productsPerMask] row (float32
    * add, nullable), softmaxRow per row, then packed: bit = (double(p) + shift[j] >= threshold). out rows of
    * 2*ceil(N/64) uint32.
    */
-  /** packBits of one row: n values -> ceil(n/64) words; bit = x >= (t ? t[k] : thrF) (packThresholds, floatAtLeast). */
-  void (*packRow)(uint32_t* out, const float* x, const float* t, float thrF, int64_t n);
   void (*attentionBits)(uint32_t* out, const uint32_t* Q, const uint32_t* K, int64_t M, int64_t Kd, int64_t N,
                         double scale, const float* mask, int64_t productsPerMask, const float* shift, double threshold,
                         int64_t batch, int threads);
