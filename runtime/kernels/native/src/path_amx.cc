@@ -21,10 +21,11 @@
 //     becomes a threshold on the dot (dotThresholds) and a bit is one integer compare; when that does not hold (a
 //     non-finite scale or bias, a colScale) the floats are made and packed with the AVX-512 path's packRow.
 //
-// Measured on a 2-vCPU Sapphire Rapids VM (bench/engine, BERT-base W1A1): at one thread the batch-8 forward runs 1.14x
-// faster on this path (bench/results/engine-1thread-amx against engine-1thread); at two threads batch 8 is within
-// the machine's noise of AVX-512 and batch 1 is slower (5.8x ORT against 6.7x: expanding the weights costs more than
-// 128 rows repay), and AMX throughput there swings 2-3x with the neighbours. So `auto` keeps AVX-512; this is opt-in.
+// Measured on a 2-vCPU Sapphire Rapids VM (bench/engine, BERT-base W1A1, one thread: bench/results/engine-1thread-amx
+// against engine-1thread): 6.5x ORT at batch 1 and 7.1x at batch 8 on this path, against 8.7x and 9.4x on AVX-512
+// (whose kernels have since packed bits from integer thresholds and kept their accumulators in registers). Expanding
+// the weights costs more than 128 rows repay, and AMX throughput there swings 2-3x with the neighbours. So `auto`
+// keeps AVX-512; this is opt-in.
 // Small products (the per-head attention GEMMs) stay on the AVX-512 kernels: a 32 x 32 tile block would mostly
 // multiply padding there. AMX needs the OS's permission (arch_prctl ARCH_REQ_XCOMP_PERM) once per process, and a tile
 // configuration per thread; amx_usable() asks for the first and every task loads the second.
