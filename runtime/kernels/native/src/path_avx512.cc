@@ -123,8 +123,8 @@ __attribute__((always_inline)) inline void bits_rows(const Counts (&acc)[R][Q], 
 
 // Float output: dot in int64 lanes, exactly converted to double (|dot| <= 2^30), scale * dot (* colScale) in double,
 // rounded once to float32: the reference's operation order.
-template <int R, int Q, bool U>
-__attribute__((always_inline)) inline void float_rows(const int64_t (&acc)[R][Q][8], float* c, int64_t ldc, int64_t ncols,
+template <int R, int Q, bool U, typename Counts>
+__attribute__((always_inline)) inline void float_rows(const Counts (&acc)[R][Q], float* c, int64_t ldc, int64_t ncols,
                                                       const BinEpilogue& e) {
   const __m512d scale = _mm512_set1_pd(e.scale);
   const __m512i kv = _mm512_set1_epi64(e.K);
@@ -159,28 +159,47 @@ __attribute__((noinline)) void finish_stored(const int64_t (&acc)[R][Q][8], floa
   else bits_rows<false, R, Q, U>(acc, ncols, e);
 }
 
+// Word w's popcounts into the accumulators: the first word sets them (no zeroing and adding), the others add.
+template <int R, int Q, bool U, bool FIRST>
+__attribute__((always_inline)) inline void popcount_step(__m512i (&acc)[R][Q], const uint32_t* a, int64_t lda32,
+                                                         const uint64_t* bp, int64_t W, int64_t w) {
+  __m512i bv[Q];
+  static_for<Q>([&](auto q) { bv[q] = _mm512_load_si512(bp + (q * W + w) * GL); });
+  static_for<R>([&](auto r) {
+    const __m512i av = _mm512_set1_epi64(static_cast<long long>(ld64(a + r * lda32 + 2 * w)));
+    static_for<Q>([&](auto q) {
+      const __m512i pop = _mm512_popcnt_epi64(U ? _mm512_and_si512(av, bv[q]) : _mm512_xor_si512(av, bv[q]));
+      acc[r][q] = FIRST ? pop : _mm512_add_epi64(acc[r][q], pop);
+    });
+  });
+}
+
+// Float output of products one or two words deep (the attention heads' scores at head size 64): no loop for the
+// float stage's registers to spill from, so it runs on the registers (storing and reloading the counts cost 7 % at
+// K = 64).
+template <int R, int Q, bool U>
+__attribute__((noinline)) void bkern_short(const uint32_t* a, int64_t lda32, const uint64_t* bp, int64_t W, float* c,
+                                           int64_t ldc, int64_t ncols, const BinEpilogue& e) {
+  __m512i acc[R][Q];
+  popcount_step<R, Q, U, true>(acc, a, lda32, bp, W, 0);
+  if (W == 2) popcount_step<R, Q, U, false>(acc, a, lda32, bp, W, 1);
+  float_rows<R, Q, U>(acc, c, ldc, ncols, e);
+}
+
 template <int R, int Q, bool U>
 void bkern(const uint32_t* a, int64_t lda32, const uint64_t* bp, int64_t W, float* c, int64_t ldc, int64_t ncols,
            const BinEpilogue& e) {
+  if (e.D == nullptr && (W == 1 || W == 2)) {
+    bkern_short<R, Q, U>(a, lda32, bp, W, c, ldc, ncols, e);
+    return;
+  }
   __m512i acc[R][Q];
-  // word w's popcounts: the first word sets the accumulators (no zeroing and adding), the others add
-  const auto step = [&](int64_t w, auto first) {
-    __m512i bv[Q];
-    static_for<Q>([&](auto q) { bv[q] = _mm512_load_si512(bp + (q * W + w) * GL); });
-    static_for<R>([&](auto r) {
-      const __m512i av = _mm512_set1_epi64(static_cast<long long>(ld64(a + r * lda32 + 2 * w)));
-      static_for<Q>([&](auto q) {
-        const __m512i pop = _mm512_popcnt_epi64(U ? _mm512_and_si512(av, bv[q]) : _mm512_xor_si512(av, bv[q]));
-        acc[r][q] = decltype(first)::value ? pop : _mm512_add_epi64(acc[r][q], pop);
-      });
-    });
-  };
   if (W > 0) {
-    step(0, std::true_type{});
+    popcount_step<R, Q, U, true>(acc, a, lda32, bp, W, 0);
   } else {
     static_for<R>([&](auto r) { static_for<Q>([&](auto q) { acc[r][q] = _mm512_setzero_si512(); }); });
   }
-  for (int64_t w = 1; w < W; w++) step(w, std::false_type{});
+  for (int64_t w = 1; w < W; w++) popcount_step<R, Q, U, false>(acc, a, lda32, bp, W, w);
   if (!U && e.D != nullptr) {  // SS packed output: compares on the registers
     if (e.ge) bits_rows<true, R, Q, U>(acc, ncols, e);
     else bits_rows<false, R, Q, U>(acc, ncols, e);
