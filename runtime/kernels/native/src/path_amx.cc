@@ -22,10 +22,9 @@
 //     non-finite scale or bias, a colScale) the floats are made and packed with the AVX-512 path's packRow.
 //
 // Measured on a 2-vCPU Sapphire Rapids VM (bench/engine, BERT-base W1A1, one thread: bench/results/engine-1thread-amx
-// against engine-1thread): 6.5x ORT at batch 1 and 7.1x at batch 8 on this path, against 8.7x and 9.4x on AVX-512
-// (whose kernels have since packed bits from integer thresholds and kept their accumulators in registers). Expanding
-// the weights costs more than 128 rows repay, and AMX throughput there swings 2-3x with the neighbours. So `auto`
-// keeps AVX-512; this is opt-in.
+// against engine-1thread): two runs of this path 20 minutes apart gave 6.5x and 8.6x ORT at batch 1, and 7.1x and
+// 10.6x at batch 8; AVX-512 gave 8.6-8.7x and 9.4-9.6x. Expanding the weights costs about what 128 rows repay, and
+// AMX throughput there swings 2-3x with the neighbours. So `auto` keeps AVX-512; this is opt-in.
 // Small products (the per-head attention GEMMs) stay on the AVX-512 kernels: a 32 x 32 tile block would mostly
 // multiply padding there. AMX needs the OS's permission (arch_prctl ARCH_REQ_XCOMP_PERM) once per process, and a tile
 // configuration per thread; amx_usable() asks for the first and every task loads the second.
