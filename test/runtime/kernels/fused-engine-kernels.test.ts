@@ -463,6 +463,31 @@ describe('fused engine kernels: native paths and WASM agree with the reference',
     }
   });
 
+  it('binaryGemmSSBits/USBits with a bias or shift buffer changed in place between calls: the new values (the native sets memoize integer thresholds)', () => {
+    const rng = new Rng(78);
+    const [M, K, N] = [13, 200, 70];
+    const A = randomBits(rng, M, K), B = randomBits(rng, N, K);
+    const bias = randSpecial(rng, N, [0]), shift = randSpecial(rng, N, [0]);
+    for (const [name, k] of all) {
+      for (const us of [false, true]) {
+        for (let round = 0; round < 4; round++) {
+          const want = new Uint32Array(packedLength(M, N)), got = new Uint32Array(packedLength(M, N));
+          if (us) {
+            ref.binaryGemmUSBits(want, A, B, M, K, N, 0.5, null, bias, shift, 0.25);
+            k.binaryGemmUSBits(got, A, B, M, K, N, 0.5, null, bias, shift, 0.25);
+          } else {
+            ref.binaryGemmSSBits(want, A, B, M, K, N, 0.5, null, bias, shift, 0.25);
+            k.binaryGemmSSBits(got, A, B, M, K, N, 0.5, null, bias, shift, 0.25);
+          }
+          assertSameBits(got, want, `${name} ${us ? 'US' : 'SS'} round ${round}`);
+          // one value of one buffer changes by far more than an output step; the buffers stay the same objects
+          if (round % 2 === 0) bias[round * 5] = bias[round * 5]! + 3;
+          else shift[round * 5] = shift[round * 5]! - 3;
+        }
+      }
+    }
+  });
+
   it('residualLayerNorm packs: a short bits or shift buffer, or more than 8 packs, throw BK7001 on every set', () => {
     const [R, C] = [3, 70];
     const f = (n: number) => new Float32Array(n).fill(0.5);

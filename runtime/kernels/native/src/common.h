@@ -76,7 +76,8 @@ std::vector<float> packThresholds(const float* shift, double thr, int64_t n);
  * r = -Kp .. Kp the output is bin_out's float(scale * (r - padProducts)) plus bias[j % biasN] (nullable) as a float32
  * add, and bit j is output >= (t ? t[j] : thrF), for j < n. When that is monotone in r, D[j] decides every bit:
  * rising, bit = r >= D[j] (Kp + 1: never); falling, bit = r <= D[j] (-Kp - 1: never). Returns false, leaving D
- * alone, when it is not (a non-finite scale product or bias): the caller packs floats. Memoized per thread.
+ * alone, when it is not (a non-finite scale product or bias) or when n is too large to keep: the caller packs floats.
+ * Memoized per thread.
  */
 bool dotThresholds(std::vector<int32_t>& D, bool& rising, double scale, int64_t Kp, int64_t padProducts,
                    const float* bias, int64_t biasN, const float* t, float thrF, int64_t n);

@@ -20,10 +20,12 @@
 namespace bk {
 namespace {
 
-// At most 128 x 4096 columns x 12 bytes (bias and threshold copies, D) = 6 MiB per calling thread; the engine's
-// BERT-base forward uses 60 entries.
-constexpr size_t kEntries = 128;
-constexpr int64_t kMaxN = 4096;
+// The entries of one calling thread hold at most 16 MiB (bias and threshold copies and D: 12 bytes a column), the
+// least recently used going first: the engine's BERT-base forward uses 60 entries and 1.3 MiB, BERT-large 120 and
+// 3 MiB. Rows of more than 65,536 thresholds are not kept (the caller packs floats instead: a bisection per column
+// at every call would cost more than it saves).
+constexpr size_t kMaxBytes = size_t{16} << 20;
+constexpr int64_t kMaxN = 65536;
 
 struct Entry {
   uint64_t scaleBits, thrBits;
@@ -33,6 +35,7 @@ struct Entry {
   bool ok, rising;
   std::vector<int32_t> D;
   uint64_t used;
+  size_t bytes() const { return sizeof(float) * (bias.size() + t.size()) + sizeof(int32_t) * D.size(); }
 };
 
 uint64_t bitsOf(double v) {
@@ -100,9 +103,10 @@ bool compute(std::vector<int32_t>& D, bool& rising, double scale, int64_t Kp, in
 
 bool dotThresholds(std::vector<int32_t>& D, bool& rising, double scale, int64_t Kp, int64_t padProducts,
                    const float* bias, int64_t biasN, const float* t, float thrF, int64_t n) {
-  if (n > kMaxN) return compute(D, rising, scale, Kp, padProducts, bias, biasN, t, thrF, n);
+  if (n > kMaxN || biasN > kMaxN) return false;
   thread_local std::vector<Entry> cache;
   thread_local uint64_t clock = 0;
+  thread_local size_t held = 0;  // bytes in cache
   const uint64_t sb = bitsOf(scale), tb = t == nullptr ? bitsOf(static_cast<double>(thrF)) : 0;
   for (Entry& e : cache) {
     if (e.scaleBits == sb && e.thrBits == tb && e.Kp == Kp && e.pad == padProducts && e.n == n &&
@@ -134,13 +138,14 @@ bool dotThresholds(std::vector<int32_t>& D, bool& rising, double scale, int64_t 
     D = fresh.D;
     rising = fresh.rising;
   }
-  if (cache.size() < kEntries) {
-    cache.push_back(std::move(fresh));
-  } else {
-    Entry* oldest = &cache[0];
-    for (Entry& e : cache)
-      if (e.used < oldest->used) oldest = &e;
-    *oldest = std::move(fresh);
+  held += fresh.bytes();
+  cache.push_back(std::move(fresh));
+  while (held > kMaxBytes && cache.size() > 1) {
+    size_t oldest = 0;
+    for (size_t i = 1; i < cache.size(); i++)
+      if (cache[i].used < cache[oldest].used) oldest = i;
+    held -= cache[oldest].bytes();
+    cache.erase(cache.begin() + static_cast<std::ptrdiff_t>(oldest));
   }
   return ok;
 }
